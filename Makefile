@@ -1,0 +1,49 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+DATA_DIR ?= var
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-slow lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstalls only when pyproject.toml changes; a second `make` reuses the venv.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[serve,train,test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+# The main job: build the default model from the bundled synthetic sample if it is missing,
+# then serve it with the inspector console on http://$(HOST):$(PORT).
+SAMPLE := $(DATA_DIR)/sample
+MODEL_DIR := $(DATA_DIR)/default-model
+MODEL := $(MODEL_DIR)/model.onnx
+
+$(SAMPLE)/manifest.csv: | $(STAMP)
+	$(BIN)/counterscan data synth $(SAMPLE) --n 600 --seed 0 --difficulty medium
+
+$(MODEL): | $(SAMPLE)/manifest.csv
+	$(BIN)/counterscan train $(SAMPLE) --out $(MODEL_DIR)
+
+run: $(STAMP) $(MODEL)
+	$(BIN)/counterscan serve --model $(MODEL) --db sqlite:///$(DATA_DIR)/counterscan.db \
+		--data-dir $(DATA_DIR)/store --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info

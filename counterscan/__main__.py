@@ -1,0 +1,3 @@
+from counterscan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""counterscan.training"""
