@@ -7,7 +7,7 @@ DATA_DIR ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-slow lint bench clean
+.PHONY: run test test-slow lint bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,19 @@ run: $(STAMP) $(MODEL)
 	$(BIN)/counterscan serve --model $(MODEL) --db sqlite:///$(DATA_DIR)/counterscan.db \
 		--data-dir $(DATA_DIR)/store --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# The console's browser tests drive Debian's chromium through Playwright (no browser download).
+# As root it is installed with apt; otherwise those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium >/dev/null; } || echo "could not install chromium:" \
+	    "browser tests will be skipped"; \
+	  else echo "chromium is not installed and we are not root: browser tests will be skipped" \
+	       "(install it with: sudo apt-get install chromium)"; fi; }
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
