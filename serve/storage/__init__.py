@@ -1,0 +1,23 @@
+"""Storage of scored images, verdicts and evidence files (SQLite or PostgreSQL + a folder).
+
+from counterscan.serve.storage import Store, ItemRecord
+"""
+
+from counterscan.serve.storage.records import ItemRecord, VerdictRecord
+from counterscan.serve.storage.store import (
+    ItemNotFound,
+    StorageUnavailable,
+    Store,
+    is_item_id,
+    new_item_id,
+)
+
+__all__ = [
+    "ItemNotFound",
+    "ItemRecord",
+    "StorageUnavailable",
+    "Store",
+    "VerdictRecord",
+    "is_item_id",
+    "new_item_id",
+]

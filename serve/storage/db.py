@@ -1,0 +1,92 @@
+"""Database URLs and engines: SQLite (the default, a file) and PostgreSQL (psycopg 3).
+
+SQLite runs in WAL mode with synchronous=FULL, so a committed score or verdict survives a power
+cut and readers never wait for the writer. SQLite transactions that write start with
+`BEGIN IMMEDIATE` (see `write_options`): a deferred transaction that reads first and writes later
+can fail with "database is locked" when another process wrote in between, instead of waiting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from counterscan.errors import CounterscanError
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another writer before failing
+_BEGIN_MODES = {"DEFERRED": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE"}
+# Execution option for transactions that will write (ignored on PostgreSQL).
+WRITE = {"sqlite_begin": "IMMEDIATE"}
+
+
+def normalise_url(db_url: str) -> URL:
+    """Parse a database URL; plain `postgresql://` and `postgres://` mean psycopg 3."""
+    try:
+        url = make_url(db_url)
+    except ArgumentError:
+        raise CounterscanError(
+            f"database URL {db_url!r} is not valid (use sqlite:///path/to/file.db or "
+            "postgresql://user:password@host:5432/dbname)"
+        ) from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend in ("postgresql", "postgres"):
+        if driver not in ("", "psycopg"):
+            raise CounterscanError(
+                f"database driver {driver!r} is not supported; use postgresql:// (psycopg 3)"
+            )
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if driver not in ("", "pysqlite"):
+            raise CounterscanError(f"database driver {driver!r} is not supported; use sqlite://")
+        return url.set(drivername="sqlite+pysqlite")
+    raise CounterscanError(
+        f"database {backend!r} is not supported (use sqlite:///FILE or postgresql://...)"
+    )
+
+
+def safe_url(url: URL) -> str:
+    """The URL for messages and logs: never the password."""
+    return url.render_as_string(hide_password=True)
+
+
+def make_engine(db_url: str) -> Engine:
+    url = normalise_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    # pool_pre_ping: a server restart costs one failed check, not a failed request.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    if database in ("", ":memory:"):
+        # One shared connection, or every checkout would see a different empty database.
+        kwargs["poolclass"] = StaticPool
+        kwargs["connect_args"]["check_same_thread"] = False
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN instead of the driver's own guesswork.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(_BEGIN_MODES[mode])
+
+    return engine

@@ -1,0 +1,79 @@
+"""What the store hands out: plain dataclasses, detached from the database.
+
+`to_api()` gives exactly the Item and Verdict shapes of the HTTP API (notes/api.md), so routers
+never assemble them by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO-8601 in UTC with a `Z`, e.g. 2025-01-31T08:15:00.123456Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    verdict: str  # "counterfeit" | "genuine" | "unsure"
+    inspector: str
+    note: str
+    created_at: datetime  # aware, UTC
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "inspector": self.inspector,
+            "note": self.note,
+            "created_at": iso_utc(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    id: str
+    sha256: str
+    phash: str  # 16 hex digits
+    score: float
+    priority: str  # "high" | "medium" | "low"
+    model_version: str
+    listing_id: str | None
+    source: str | None
+    url: str | None
+    created_at: datetime  # aware, UTC
+    width: int
+    height: int
+    status: str = "unreviewed"  # "unreviewed" | "reviewed" (any verdict, unsure included)
+    verdict: VerdictRecord | None = None  # the latest one
+    verdicts: list[VerdictRecord] | None = None  # full history, oldest first; None = not loaded
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)  # (D,) float32
+
+    def to_api(self) -> dict[str, Any]:
+        base = f"/v1/items/{self.id}"
+        out: dict[str, Any] = {
+            "id": self.id,
+            "sha256": self.sha256,
+            "phash": self.phash,
+            "score": self.score,
+            "priority": self.priority,
+            "model_version": self.model_version,
+            "listing_id": self.listing_id,
+            "source": self.source,
+            "url": self.url,
+            "created_at": iso_utc(self.created_at),
+            "status": self.status,
+            "verdict": self.verdict.to_api() if self.verdict else None,
+            "image_url": f"{base}/image",
+            "thumbnail_url": f"{base}/thumbnail",
+            "heatmap_url": f"{base}/heatmap",
+            "width": self.width,
+            "height": self.height,
+        }
+        if self.verdicts is not None:
+            out["verdicts"] = [v.to_api() for v in self.verdicts]
+        return out

@@ -1,0 +1,122 @@
+"""The tables, as of the newest schema version (migrate.py brings older databases here).
+
+items     one row per scored image and model version (same bytes + same model = same row).
+verdicts  every verdict ever given, oldest first by id; never updated or deleted.
+schema_version  one row per applied schema version (the highest is the current one).
+
+`items.status` and `items.verdict_id` (the latest verdict) are kept in step with `verdicts` by
+`Store.add_verdict` in the same transaction, so the queue is a single indexed query.
+`verdict_id` has no foreign key on purpose: items and verdicts would point at each other, which
+SQLite cannot add to an existing table; `verdicts.item_id` carries the real link.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+SCHEMA_VERSION = 2
+
+PRIORITIES = ("high", "medium", "low")  # queue order
+PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
+VERDICTS = ("counterfeit", "genuine", "unsure")
+STATUSES = ("unreviewed", "reviewed")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
+
+    PostgreSQL stores `timestamptz`; SQLite has no time zones, so it gets naive UTC text, which
+    sorts correctly because SQLAlchemy writes it fixed-width.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", String(32), primary_key=True),  # time-sortable hex, see store.new_item_id
+    Column("sha256", String(64), nullable=False),
+    Column("phash", String(16), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("priority", String(8), nullable=False),
+    Column("model_version", String(128), nullable=False),
+    Column("listing_id", String(256)),
+    Column("source", String(128)),
+    Column("url", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("embedding", LargeBinary),  # float32 little-endian, L2-normalised, for similar cases
+    # Added in schema version 2 (migrate.py): the queue's sort key and review state.
+    Column("priority_rank", SmallInteger, nullable=False, server_default=text("2")),
+    Column("status", String(16), nullable=False, server_default=text("'unreviewed'")),
+    Column("verdict_id", Integer),
+    UniqueConstraint("sha256", "model_version", name="uq_items_sha256_model"),
+    Index("ix_items_listing_id", "listing_id"),
+    Index("ix_items_source", "source"),
+    Index("ix_items_created_at", "created_at"),
+)
+
+# The inspection queue: status filter, then its exact sort order.
+QUEUE_INDEX = Index(
+    "ix_items_queue",
+    items.c.status,
+    items.c.priority_rank,
+    items.c.score.desc(),
+    items.c.created_at,
+)
+
+verdicts = Table(
+    "verdicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=False, index=True),
+    Column("verdict", String(16), nullable=False),
+    Column("inspector", String(128), nullable=False),
+    Column("note", Text, nullable=False, server_default=text("''")),
+    Column("created_at", UTCDateTime, nullable=False),
+)

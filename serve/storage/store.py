@@ -1,0 +1,364 @@
+"""`Store`: every scored image, every verdict, and the evidence files behind them.
+
+    store = Store("sqlite:///var/counterscan.db", Path("var/store")).open()
+    item = store.find_scored(sha, model_version) or store.save_scored(image_bytes=..., ...)
+    store.add_verdict(item.id, "counterfeit", "ana", "logo misprinted")
+
+Rules kept here: one item per (image bytes, model version), so re-submitting reuses the result;
+verdicts are appended, never changed (the latest by id is the current one); any verdict,
+`unsure` included, moves an item out of the unreviewed queue (the inspector has looked at it;
+`unsure` items stay findable under status=reviewed and are left out of training exports).
+All SQL is SQLAlchemy Core, parameterised. The store is thread-safe (the engine pools
+connections), and several processes may share one database.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from counterscan.serve.storage import queue as q
+from counterscan.serve.storage import schema as s
+from counterscan.serve.storage.db import WRITE, make_engine, normalise_url, safe_url
+from counterscan.serve.storage.evidence import EvidenceFiles, check_sha256
+from counterscan.serve.storage.migrate import migrate
+from counterscan.serve.storage.records import ItemRecord, VerdictRecord
+from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from counterscan.errors import CounterscanError
+
+ITEM_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+# Longest accepted text per field (characters): bounded rows, and PostgreSQL would refuse more.
+MAX_LEN = {
+    "listing_id": 256,
+    "source": 128,
+    "url": 4096,
+    "model_version": 128,
+    "inspector": 128,
+    "note": 10_000,
+}
+
+
+class StorageUnavailable(RuntimeError):
+    """The database cannot be reached or is locked: the HTTP layer answers 503."""
+
+
+class ItemNotFound(CounterscanError):
+    """No item has this id (or the id is malformed): the HTTP layer answers 404."""
+
+
+def new_item_id() -> str:
+    """32 hex digits: 12 of milliseconds since 1970 (so ids sort by time), 20 random."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+
+
+def is_item_id(value: str) -> bool:
+    return isinstance(value, str) and ITEM_ID_RE.fullmatch(value) is not None
+
+
+def _check_text(name: str, value: str | None, *, required: bool = False) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise CounterscanError(f"{name} must not be empty")
+        return None
+    if not isinstance(value, str):
+        raise CounterscanError(f"{name} must be text")
+    if len(value) > MAX_LEN[name]:
+        raise CounterscanError(f"{name} is longer than {MAX_LEN[name]} characters")
+    if "\x00" in value:
+        raise CounterscanError(f"{name} contains a NUL character")
+    return value
+
+
+class Store:
+    def __init__(self, db_url: str, data_dir: Path, *, eager_thumbnails: bool = True) -> None:
+        self.url = normalise_url(db_url)  # fails early, with a one-line message, on a bad URL
+        self.db_url = db_url
+        self.files = EvidenceFiles(Path(data_dir))
+        self.eager_thumbnails = eager_thumbnails  # False: made on first view instead
+        self._engine: Engine | None = None
+
+    # --- life cycle ---
+
+    def open(self) -> Store:
+        """Connect, then create or migrate the schema. Returns self."""
+        self.files.create_dirs()
+        engine = make_engine(self.db_url)
+        try:
+            migrate(engine)
+        except (OperationalError, InterfaceError) as e:
+            engine.dispose()
+            reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
+            raise CounterscanError(f"cannot open database {safe_url(self.url)}: {reason}") from None
+        except BaseException:
+            engine.dispose()
+            raise
+        self._engine = engine
+        return self
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> Store:
+        return self.open() if self._engine is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("Store is not open; call .open() first")
+        return self._engine
+
+    @property
+    def backend(self) -> str:
+        return self.url.get_backend_name()  # "sqlite" | "postgresql"
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    # --- scored images ---
+
+    def find_scored(self, sha256: str, model_version: str) -> ItemRecord | None:
+        """The stored result for these bytes and this model, if any."""
+        query = q.item_query().where(
+            s.items.c.sha256 == sha256, s.items.c.model_version == model_version
+        )
+        with self._read() as conn:
+            row = conn.execute(query).mappings().first()
+        return _item(row) if row else None
+
+    def save_scored(
+        self,
+        *,
+        image_bytes: bytes,
+        sha256: str,
+        phash: str,
+        score: float,
+        priority: str,
+        model_version: str,
+        listing_id: str | None = None,
+        source: str | None = None,
+        url: str | None = None,
+        width: int,
+        height: int,
+        embedding: np.ndarray | None = None,
+    ) -> ItemRecord:
+        """Keep the evidence, then the row. Returns the existing row if these bytes were
+        already saved for this model (also when another request saved them a moment ago)."""
+        check_sha256(sha256)
+        if priority not in s.PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r}")
+        if not math.isfinite(score):
+            raise ValueError(f"score is not a finite number: {score!r}")
+        row = {
+            "sha256": sha256,
+            "phash": phash,
+            "score": float(score),
+            "priority": priority,
+            "priority_rank": s.PRIORITY_RANK[priority],
+            "model_version": _check_text("model_version", model_version, required=True),
+            "listing_id": _check_text("listing_id", listing_id),
+            "source": _check_text("source", source),
+            "url": _check_text("url", url),
+            "width": int(width),
+            "height": int(height),
+            "embedding": None
+            if embedding is None
+            else np.ascontiguousarray(embedding, dtype="<f4").reshape(-1).tobytes(),
+        }
+        # Evidence first: a row must never point at a file that is not there. A file without a
+        # row (crash in between) is harmless and is reused by the next save of the same bytes.
+        self.files.put(image_bytes, sha256)
+        if self.eager_thumbnails and not self.files.thumbnail_path(sha256).is_file():
+            self.files.make_thumbnail(sha256, image_bytes)
+        row |= {"id": new_item_id(), "created_at": datetime.now(UTC), "status": "unreviewed"}
+        try:
+            with self._write() as conn:
+                conn.execute(insert(s.items).values(**row))
+        except IntegrityError:  # the same bytes and model, saved concurrently: reuse that one
+            existing = self.find_scored(sha256, model_version)
+            if existing is None:
+                raise
+            return existing
+        return _item(row | {"v_verdict": None})
+
+    # --- items, queue, verdicts ---
+
+    def get_item(self, item_id: str) -> ItemRecord | None:
+        """The item with its whole verdict history; None for unknown or malformed ids."""
+        if not is_item_id(item_id):
+            return None
+        with self._read() as conn:
+            return _load_item(conn, item_id)
+
+    def queue(
+        self,
+        status: str = "unreviewed",
+        priorities: Iterable[str] | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[ItemRecord], int]:
+        """One page of the ranked queue and the total number of matching items."""
+        f = q.QueueFilter.build(status, priorities, source, since, until)
+        q.check_page(limit, offset)
+        with self._read() as conn:
+            total = int(conn.execute(q.count_query(f)).scalar_one())
+            rows = conn.execute(q.page_query(f, limit, offset)).mappings().all()
+        return [_item(r) for r in rows], total
+
+    def queue_depth(self) -> dict[str, int]:
+        """Unreviewed items per priority (for /metrics)."""
+        counts = dict.fromkeys(s.PRIORITIES, 0)
+        with self._read() as conn:
+            for rank, n in conn.execute(q.depth_query()):
+                counts[s.PRIORITIES[rank]] = int(n)
+        return counts
+
+    def add_verdict(self, item_id: str, verdict: str, inspector: str, note: str = "") -> ItemRecord:
+        """Append a verdict; it becomes the current one. Returns the item with its history."""
+        if verdict not in s.VERDICTS:
+            raise CounterscanError(f"unknown verdict {verdict!r} (use {', '.join(s.VERDICTS)})")
+        inspector = _check_text("inspector", (inspector or "").strip(), required=True) or ""
+        note = _check_text("note", note or "") or ""
+        if not is_item_id(item_id):
+            raise ItemNotFound(f"no item with id {item_id!r}")
+        with self._write() as conn:
+            # Lock the item row (PostgreSQL) so concurrent verdicts are applied in id order.
+            lock = select(s.items.c.id).where(s.items.c.id == item_id).with_for_update()
+            if conn.execute(lock).first() is None:
+                raise ItemNotFound(f"no item with id {item_id!r}")
+            verdict_id = conn.execute(
+                insert(s.verdicts).values(
+                    item_id=item_id,
+                    verdict=verdict,
+                    inspector=inspector,
+                    note=note,
+                    created_at=datetime.now(UTC),
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                update(s.items)
+                .where(s.items.c.id == item_id)
+                .values(status="reviewed", verdict_id=verdict_id)
+            )
+            item = _load_item(conn, item_id)
+        assert item is not None
+        return item
+
+    def reviewed_items(
+        self, verdicts: Iterable[str] = ("counterfeit", "genuine")
+    ) -> list[ItemRecord]:
+        """Reviewed items whose current verdict is one of `verdicts`, oldest verdict first."""
+        wanted = list(verdicts)
+        query = (
+            q.item_query()
+            .where(s.items.c.status == "reviewed", s.verdicts.c.verdict.in_(wanted))
+            .order_by(s.verdicts.c.id)
+        )
+        with self._read() as conn:
+            return [_item(r) for r in conn.execute(query).mappings()]
+
+    # --- evidence files ---
+
+    def image_path(self, record: ItemRecord) -> Path:
+        """The stored original (derived from the record's sha256 only, never from its id)."""
+        return self.files.image_path(record.sha256)
+
+    def thumbnail_path(self, record: ItemRecord) -> Path | None:
+        """The JPEG thumbnail, made now if it is missing; None if the evidence is gone."""
+        return self.files.ensure_thumbnail(record.sha256)
+
+    # --- transactions ---
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with _unavailable_on_db_errors(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with (
+            _unavailable_on_db_errors(),
+            self.engine.connect().execution_options(**WRITE) as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+
+@contextmanager
+def _unavailable_on_db_errors() -> Iterator[None]:
+    """Connection loss, server down, SQLite locked too long -> StorageUnavailable."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as e:
+        raise StorageUnavailable(f"database unavailable: {_first_line(e)}") from e
+    except DBAPIError as e:
+        if e.connection_invalidated:
+            raise StorageUnavailable(f"database connection lost: {_first_line(e)}") from e
+        raise
+
+
+def _first_line(e: DBAPIError) -> str:
+    return (str(e.orig) if e.orig else str(e)).strip().splitlines()[0]
+
+
+def _load_item(conn: Connection, item_id: str) -> ItemRecord | None:
+    row = conn.execute(q.item_query().where(s.items.c.id == item_id)).mappings().first()
+    if row is None:
+        return None
+    history = conn.execute(
+        select(s.verdicts).where(s.verdicts.c.item_id == item_id).order_by(s.verdicts.c.id)
+    ).mappings()
+    return _item(row, [_verdict(h) for h in history])
+
+
+def _verdict(row: Mapping[str, Any], prefix: str = "") -> VerdictRecord:
+    return VerdictRecord(
+        verdict=row[f"{prefix}verdict"],
+        inspector=row[f"{prefix}inspector"],
+        note=row[f"{prefix}note"] or "",
+        created_at=row[f"{prefix}created_at"],
+    )
+
+
+def _item(row: Mapping[str, Any], history: list[VerdictRecord] | None = None) -> ItemRecord:
+    embedding = row["embedding"]
+    return ItemRecord(
+        id=row["id"],
+        sha256=row["sha256"],
+        phash=row["phash"],
+        score=float(row["score"]),
+        priority=row["priority"],
+        model_version=row["model_version"],
+        listing_id=row["listing_id"],
+        source=row["source"],
+        url=row["url"],
+        created_at=row["created_at"],
+        width=int(row["width"]),
+        height=int(row["height"]),
+        status=row["status"],
+        verdict=_verdict(row, "v_") if row.get("v_verdict") else None,
+        verdicts=history,
+        embedding=None if embedding is None else np.frombuffer(embedding, dtype="<f4").copy(),
+    )

@@ -1,0 +1,152 @@
+"""Scored images: save/find reuse, evidence files, thumbnails, ids that cannot reach the disk."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from counterscan.datasets.hashing import sha256_bytes
+from counterscan.serve.storage import Store, is_item_id
+from counterscan.serve.storage.evidence import THUMB_SIDE
+from PIL import Image
+
+from counterscan.errors import CounterscanError
+
+
+def test_save_then_find_returns_the_same_record(store: Store, save_item) -> None:
+    saved = save_item(1, score=0.87, priority="high")
+    found = store.find_scored(saved.sha256, "test-model-1")
+    assert found == saved
+    assert found.score == pytest.approx(0.87)
+    assert found.priority == "high"
+    assert found.status == "unreviewed" and found.verdict is None
+    assert found.created_at.tzinfo is not None
+    assert is_item_id(found.id)
+    np.testing.assert_array_equal(found.embedding, np.full(8, 0.25, dtype=np.float32))
+    assert found.embedding.dtype == np.float32
+
+
+def test_same_bytes_other_model_is_a_new_item(store: Store, save_item) -> None:
+    first = save_item(1)
+    second = save_item(1, model_version="test-model-2")
+    assert first.id != second.id
+    assert store.find_scored(first.sha256, "test-model-2") == second
+    assert store.find_scored(first.sha256, "no-such-model") is None
+
+
+def test_saving_the_same_bytes_twice_reuses_the_row(store: Store, save_item) -> None:
+    first = save_item(3)
+    again = save_item(3, score=0.1)  # a racing request that missed find_scored
+    assert again.id == first.id
+    assert store.queue(status="all")[1] == 1
+
+
+def test_concurrent_saves_of_one_image_give_one_item(store: Store, save_item) -> None:
+    ids: list[str] = []
+    threads = [threading.Thread(target=lambda: ids.append(save_item(4).id)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ids) == 6 and len(set(ids)) == 1
+
+
+def test_evidence_is_content_addressed_and_exact(store: Store, save_item, make_jpeg) -> None:
+    data = make_jpeg(7, (200, 100))
+    item = save_item(7, image_bytes=data)
+    path = store.image_path(item)
+    h = item.sha256
+    assert path == store.files.data_dir / "evidence" / h[:2] / h[2:4] / h
+    assert path.read_bytes() == data
+    assert sha256_bytes(path.read_bytes()) == h
+    # no temporary files left behind
+    assert [p.name for p in path.parent.iterdir()] == [h]
+
+
+def test_thumbnail_is_a_small_jpeg(store: Store, save_item, make_jpeg) -> None:
+    item = save_item(8, image_bytes=make_jpeg(8, (1200, 600)))
+    thumb = store.thumbnail_path(item)
+    assert thumb is not None and thumb.is_file()
+    with Image.open(thumb) as img:
+        assert img.format == "JPEG"
+        assert img.size == (THUMB_SIDE, THUMB_SIDE // 2)
+
+
+def test_missing_thumbnail_is_rebuilt_from_the_evidence(store: Store, save_item) -> None:
+    item = save_item(9)
+    thumb = store.thumbnail_path(item)
+    assert thumb is not None
+    thumb.unlink()
+    again = store.thumbnail_path(item)
+    assert again == thumb and again.is_file()
+
+
+def test_lazy_thumbnails_are_made_on_first_view(db_url: str, tmp_path: Path, make_jpeg) -> None:
+    data = make_jpeg(10)
+    with Store(db_url, tmp_path / "lazy", eager_thumbnails=False) as store:
+        item = store.save_scored(
+            image_bytes=data, sha256=sha256_bytes(data), phash="0" * 16, score=0.2,
+            priority="low", model_version="m", width=96, height=64,
+        )  # fmt: skip
+        assert not store.files.thumbnail_path(item.sha256).exists()
+        assert store.thumbnail_path(item).is_file()
+
+
+def test_sha256_must_match_the_bytes(save_item, make_jpeg) -> None:
+    with pytest.raises(ValueError, match="do not match"):
+        save_item(1, sha256=sha256_bytes(make_jpeg(2)))
+    with pytest.raises(ValueError, match="SHA-256"):
+        save_item(1, sha256="../../etc/passwd")
+
+
+def test_field_limits_are_one_line_errors(save_item) -> None:
+    with pytest.raises(CounterscanError, match="listing_id is longer than 256"):
+        save_item(1, listing_id="x" * 257)
+    with pytest.raises(ValueError, match="priority"):
+        save_item(1, priority="urgent")
+    with pytest.raises(ValueError, match="finite"):
+        save_item(1, score=float("nan"))
+
+
+def test_optional_fields_may_be_missing(store: Store, save_item) -> None:
+    item = save_item(11, listing_id=None, source=None, url=None, embedding=None)
+    got = store.get_item(item.id)
+    assert got is not None
+    assert (got.listing_id, got.source, got.url, got.embedding) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["../etc/passwd", "..%2F..", "", "x" * 32, "0" * 31, "0" * 33, "A" * 32, None]
+)
+def test_malformed_ids_never_reach_the_database(store: Store, bad_id) -> None:
+    assert store.get_item(bad_id) is None
+
+
+def test_unknown_id_is_none(store: Store) -> None:
+    assert store.get_item("0" * 32) is None
+
+
+def test_to_api_has_the_item_shape(store: Store, save_item) -> None:
+    item = save_item(12, priority="high", score=0.93)
+    api = item.to_api()
+    assert set(api) == {
+        "id", "sha256", "phash", "score", "priority", "model_version", "listing_id", "source",
+        "url", "created_at", "status", "verdict", "image_url", "thumbnail_url", "heatmap_url",
+        "width", "height",
+    }  # fmt: skip
+    assert api["image_url"] == f"/v1/items/{item.id}/image"
+    assert api["created_at"].endswith("Z")
+    assert api["status"] == "unreviewed" and api["verdict"] is None
+    assert (api["width"], api["height"]) == (96, 64)
+    full = store.get_item(item.id)
+    assert full is not None and full.to_api()["verdicts"] == []
+
+
+def test_phash_is_kept(store: Store, save_item) -> None:
+    item = save_item(13)
+    with Image.open(io.BytesIO(store.image_path(item).read_bytes())) as img:
+        assert img.size == (item.width, item.height)
+    assert len(item.phash) == 16 and int(item.phash, 16) >= 0
