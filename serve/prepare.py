@@ -1,0 +1,103 @@
+"""Uploaded bytes -> what scoring and storage need: hashes, model input, size; or a rejection
+with the HTTP status that names the problem (413 too large, 415 not a supported image, 422
+malformed). Shared by the HTTP routes and the offline `counterscan score`, so both see the same
+pixels as training does (`images.decode_image` + `images.resize_to_square`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from counterscan.datasets.hashing import phash, phash_hex, sha256_bytes
+from counterscan.serve.images import ImageDecodeError, decode_image, resize_to_square
+
+# ImageDecodeError.kind -> HTTP status
+_STATUS = {
+    "empty": 422,
+    "too_large": 413,
+    "not_image": 415,
+    "unsupported": 415,
+    "truncated": 415,
+    "too_small": 415,
+}
+
+
+class ImageRejected(Exception):
+    """One image cannot be scored; `status` and `detail` go into the answer as they are."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+    def to_api(self) -> dict[str, object]:
+        return {"status": self.status, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_image_bytes: int
+    max_image_pixels: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    sha256: str
+    phash: str  # 16 hex digits
+    model_input: np.ndarray  # (S, S, 3) uint8, S = the model's input size
+    width: int  # of the photo as displayed (EXIF orientation applied), full resolution
+    height: int
+    format: str  # e.g. "JPEG"
+    photo: np.ndarray | None  # (H', W', 3) decoded photo (maybe reduced), kept for heat maps
+
+
+def check_size(data: bytes, limits: Limits) -> None:
+    if len(data) > limits.max_image_bytes:
+        raise ImageRejected(
+            413, f"image is {len(data)} bytes, more than the limit of {limits.max_image_bytes}"
+        )
+
+
+def prepare(
+    data: bytes,
+    input_size: int,
+    limits: Limits,
+    *,
+    sha256: str | None = None,
+    keep_photo_side: int = 0,
+) -> Prepared:
+    """Decode, hash and resize one image. Raises ImageRejected.
+
+    `keep_photo_side` > 0 keeps the decoded photo with at least that short side (for a heat-map
+    overlay); 0 lets large JPEGs decode at the smallest size that still covers the model input.
+    """
+    check_size(data, limits)
+    try:
+        decoded = decode_image(
+            data,
+            target=max(input_size, keep_photo_side),
+            max_pixels=limits.max_image_pixels,
+        )
+    except ImageDecodeError as e:
+        raise ImageRejected(_STATUS.get(e.kind, 415), str(e)) from None
+    rgb = decoded.rgb  # (H', W', 3)
+    width, height = _displayed_size(decoded.original_size, rgb.shape[1], rgb.shape[0])
+    return Prepared(
+        sha256=sha256 or sha256_bytes(data),
+        phash=phash_hex(phash(rgb)),
+        model_input=resize_to_square(rgb, input_size),
+        width=width,
+        height=height,
+        format=decoded.format,
+        photo=rgb if keep_photo_side else None,
+    )
+
+
+def _displayed_size(stored: tuple[int, int], width: int, height: int) -> tuple[int, int]:
+    """Full-resolution (width, height) after EXIF rotation: the stored size, swapped when the
+    decoded (possibly reduced) picture is turned by 90 degrees relative to it."""
+    w0, h0 = stored
+    if w0 != h0 and (width > height) != (w0 > h0) and width != height:
+        return h0, w0
+    return w0, h0

@@ -1,0 +1,88 @@
+"""Hot reload: swap the model without dropping a request.
+
+The new file is loaded, checked and warmed up in a worker thread while the old model keeps
+serving; only then is it swapped in. A broken file is refused with the reason and the old model
+stays. Triggered by `POST /v1/admin/reload` or, under `counterscan serve`, by SIGHUP (which
+re-reads the file being served, e.g. after a deploy replaced it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+
+import anyio.to_thread
+from counterscan.serve.engine import Engine
+from counterscan.serve.metrics import Metrics
+from counterscan.serve.scorer import Scorer, Threads
+from fastapi import FastAPI
+
+from counterscan.errors import CounterscanError
+
+log = logging.getLogger("counterscan.serve")
+
+
+def load_warm(path: Path, threads: Threads) -> Scorer:
+    scorer = Scorer.load(path, threads)
+    scorer.warm_up()
+    return scorer
+
+
+async def reload_model(app: FastAPI, path: str | Path | None = None) -> Scorer:
+    """Load `path` (default: the file being served), warm it up, then serve it.
+
+    Raises CounterscanError (HTTP 422) when the file is refused; the old model keeps serving.
+    Reloads run one at a time.
+    """
+    engine: Engine = app.state.engine
+    metrics: Metrics = app.state.metrics
+    target = Path(path) if path else engine.scorer.path
+    async with app.state.reload_lock:
+        try:
+            scorer = await anyio.to_thread.run_sync(load_warm, target, engine.threads)
+        except CounterscanError as e:
+            metrics.reloads.labels("refused").inc()
+            log.warning(
+                "model reload refused, still serving %s: %s", engine.contract.model_version, e
+            )
+            raise CounterscanError(f"model not reloaded, the old one keeps serving: {e}") from None
+        old = engine.swap(scorer)
+    metrics.reloads.labels("ok").inc()
+    log.info(
+        "model reloaded: %s -> %s (%s)",
+        old.contract.model_version,
+        scorer.contract.model_version,
+        scorer.path,
+    )
+    return scorer
+
+
+def install_sighup(app: FastAPI) -> bool:
+    """Reload on SIGHUP (Unix, main thread only). Returns whether the handler was installed."""
+    loop = asyncio.get_running_loop()
+
+    async def on_sighup() -> None:
+        try:
+            await reload_model(app)
+        except CounterscanError:
+            pass  # already logged; the old model keeps serving
+        except Exception:  # never let a signal kill the server
+            log.exception("model reload on SIGHUP failed")
+
+    def handler() -> None:
+        log.info("SIGHUP: reloading the model")
+        app.state.sighup_task = loop.create_task(on_sighup())
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, handler)
+    except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def remove_sighup() -> None:
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)

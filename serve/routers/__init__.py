@@ -1,0 +1,7 @@
+"""HTTP routes of the service, one module per area (included by `counterscan.serve.app`):
+
+score    POST /v1/score, POST /v1/score/batch
+ops      /healthz, /readyz, /metrics, GET /v1/model, POST /v1/admin/reload
+items    the inspection queue, items, their images and verdicts
+console  the inspector console page and its static files
+"""

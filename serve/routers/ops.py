@@ -1,0 +1,69 @@
+"""Operations: liveness, readiness, metrics, the model's contract, hot reload."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from counterscan.serve.deps import EngineDep
+from counterscan.serve.engine import Engine
+from counterscan.serve.metrics import Metrics
+from counterscan.serve.reload import reload_model
+from counterscan.serve.security import Principal, require_role
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: model warmed up and database reachable")
+async def readyz(request: Request) -> JSONResponse:
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    store = getattr(request.app.state, "store", None)
+    if engine is None or not engine.ready:
+        return JSONResponse({"status": "not ready", "detail": "model not loaded"}, 503)
+    if store is None or not await anyio.to_thread.run_sync(store.ping):
+        return JSONResponse({"status": "not ready", "detail": "database unreachable"}, 503)
+    return JSONResponse({"status": "ready", "model_version": engine.contract.model_version})
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+async def metrics(request: Request) -> Response:
+    registry: Metrics = request.app.state.metrics
+    store = getattr(request.app.state, "store", None)
+    if store is not None:
+        try:  # the inspection queue's depth, read when scraped
+            depth = await anyio.to_thread.run_sync(store.queue_depth)
+        except Exception:
+            depth = {}
+        for priority, count in depth.items():
+            registry.review_queue.labels(priority).set(count)
+    body, content_type = registry.render()
+    return Response(body, media_type=content_type)
+
+
+@router.get("/v1/model", summary="The model being served (its contract)", tags=["model"])
+def model_info(
+    principal: Annotated[Principal, require_role()], engine: EngineDep
+) -> dict[str, Any]:
+    return engine.scorer.describe()
+
+
+class ReloadRequest(BaseModel):
+    path: str | None = Field(None, description="ONNX file to serve; default: the current file")
+
+
+@router.post("/v1/admin/reload", summary="Load a model, warm it up, then serve it", tags=["model"])
+async def admin_reload(
+    request: Request,
+    principal: Annotated[Principal, require_role("admin")],
+    body: Annotated[ReloadRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    scorer = await reload_model(request.app, body.path if body else None)
+    return scorer.describe()

@@ -1,0 +1,222 @@
+"""POST /v1/score (one image, multipart) and POST /v1/score/batch (multipart or JSON).
+
+The batch endpoint reads the body itself because it accepts two encodings; its OpenAPI entry
+describes both. A malformed request as a whole is 422; a bad image inside a good batch only
+marks its own result `ok: false`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any
+
+from counterscan.serve.deps import EngineDep, SettingsDep, StoreDep
+from counterscan.serve.prepare import ImageRejected
+from counterscan.serve.scoring import Submission, score_submissions
+from counterscan.serve.security import Principal, require_role
+from counterscan.serve.settings import Settings
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from starlette.datastructures import FormData
+
+router = APIRouter(prefix="/v1", tags=["scoring"])
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+TEXT_FIELDS = ("listing_id", "source", "url")
+
+
+@router.post("/score", summary="Score one image")
+async def score_one(
+    image: Annotated[UploadFile, File(description="the photo (JPEG, PNG, WebP, HEIC, ...)")],
+    principal: Annotated[Principal, require_role("crawler", "inspector")],
+    engine: EngineDep,
+    store: StoreDep,
+    listing_id: Annotated[str | None, Form()] = None,
+    source: Annotated[str | None, Form()] = None,
+    url: Annotated[str | None, Form()] = None,
+    heatmap: Annotated[str | None, Form(description='"true" or "1" for a heat map')] = None,
+) -> dict[str, Any]:
+    data = await _read_upload(image, engine.limits.max_image_bytes)
+    sub = Submission(data, _blank_none(listing_id), _blank_none(source), _blank_none(url))
+    (outcome,) = await score_submissions([sub], engine, store, heatmap=_is_true(heatmap))
+    if isinstance(outcome, ImageRejected):
+        raise HTTPException(outcome.status, outcome.detail)
+    return outcome
+
+
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "images": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                        },
+                        **{f: {"type": "array", "items": {"type": "string"}} for f in TEXT_FIELDS},
+                    },
+                    "required": ["images"],
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "items": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "image_base64": {"type": "string"},
+                                    **{f: {"type": "string"} for f in TEXT_FIELDS},
+                                },
+                                "required": ["image_base64"],
+                            },
+                        }
+                    },
+                    "required": ["items"],
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/score/batch", summary="Score a batch of images", openapi_extra=_BATCH_BODY)
+async def score_batch(
+    request: Request,
+    principal: Annotated[Principal, require_role("crawler", "inspector")],
+    engine: EngineDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        items = await _multipart_items(request, settings)
+    elif kind == "application/json" or kind.endswith("+json"):
+        items = _json_items(await request.body(), settings.max_batch_images)
+    else:
+        raise HTTPException(
+            415, "send the batch as multipart/form-data (field images) or application/json"
+        )
+    good = [(i, s) for i, s in enumerate(items) if isinstance(s, Submission)]
+    outcomes = await score_submissions([s for _, s in good], engine, store)
+    results: list[Any] = list(items)
+    for (i, _), outcome in zip(good, outcomes, strict=True):
+        results[i] = outcome
+    return {
+        "results": [_batch_entry(i, r) for i, r in enumerate(results)],
+        "model_version": engine.contract.model_version,
+    }
+
+
+def _batch_entry(index: int, result: dict[str, Any] | ImageRejected) -> dict[str, Any]:
+    if isinstance(result, ImageRejected):
+        return {"index": index, "ok": False, "error": result.to_api()}
+    return {"index": index, "ok": True, **result}
+
+
+async def _multipart_items(
+    request: Request, settings: Settings
+) -> list[Submission | ImageRejected]:
+    limit = settings.max_batch_images
+    try:
+        form = await request.form(max_files=limit, max_fields=4 * limit + 16)
+    except HTTPException as e:
+        # Starlette words it "Too many files..." with a 400; for us that is a size limit.
+        if e.status_code == 400 and "too many files" in str(e.detail).lower():
+            raise HTTPException(413, f"a batch may hold at most {limit} images") from None
+        raise
+    try:
+        return await _form_items(form, settings)
+    finally:
+        await form.close()
+
+
+async def _form_items(form: FormData, settings: Settings) -> list[Submission | ImageRejected]:
+    images = form.getlist("images")
+    if not images:
+        raise HTTPException(422, "no images: send the files in repeated multipart fields images")
+    texts = {f: form.getlist(f) for f in TEXT_FIELDS}
+    items: list[Submission | ImageRejected] = []
+    for i, part in enumerate(images):
+        fields = {f: _text_at(values, i) for f, values in texts.items()}
+        if isinstance(part, str):
+            items.append(ImageRejected(422, "the field images must hold a file, not text"))
+            continue
+        try:
+            data = await _read_upload(part, settings.max_image_bytes)
+        except HTTPException as e:
+            items.append(ImageRejected(e.status_code, str(e.detail)))
+            continue
+        items.append(Submission(data, **fields))
+    return items
+
+
+def _json_items(body: bytes, limit: int) -> list[Submission | ImageRejected]:
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise HTTPException(422, f"the body is not valid JSON: {e}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+        raise HTTPException(422, 'the JSON body must be an object with a list "items"')
+    raw_items = payload["items"]
+    if not raw_items:
+        raise HTTPException(422, 'the list "items" is empty')
+    if len(raw_items) > limit:
+        raise HTTPException(413, f"a batch may hold at most {limit} images, got {len(raw_items)}")
+    return [_json_item(item) for item in raw_items]
+
+
+def _json_item(item: Any) -> Submission | ImageRejected:
+    if not isinstance(item, dict):
+        return ImageRejected(422, "each item must be a JSON object")
+    encoded = item.get("image_base64")
+    if not isinstance(encoded, str) or not encoded:
+        return ImageRejected(422, "the item has no image_base64 string")
+    fields: dict[str, str | None] = {}
+    for name in TEXT_FIELDS:
+        value = item.get(name)
+        if value is not None and not isinstance(value, str | int):
+            return ImageRejected(422, f"{name} must be a string")
+        fields[name] = _blank_none(None if value is None else str(value))
+    try:
+        data = base64.b64decode(_strip_data_url(encoded), validate=True)
+    except (binascii.Error, ValueError):
+        return ImageRejected(422, "image_base64 is not valid base64")
+    return Submission(data, **fields)
+
+
+def _strip_data_url(encoded: str) -> str:
+    """Accept `data:image/jpeg;base64,...` as well as bare base64."""
+    if encoded.startswith("data:") and "," in encoded:
+        return encoded.split(",", 1)[1]
+    return encoded
+
+
+async def _read_upload(upload: UploadFile, limit: int) -> bytes:
+    """The file's bytes, refusing (413) before reading one that is over the limit."""
+    if upload.size is not None and upload.size > limit:
+        raise HTTPException(413, f"image is {upload.size} bytes, more than the limit of {limit}")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"image is more than the limit of {limit} bytes")
+    return data
+
+
+def _text_at(values: list[Any], index: int) -> str | None:
+    if index < len(values) and isinstance(values[index], str):
+        return _blank_none(values[index])
+    return None
+
+
+def _blank_none(value: str | None) -> str | None:
+    return value if value else None
+
+
+def _is_true(value: str | None) -> bool:
+    return (value or "").strip().lower() in TRUE_WORDS

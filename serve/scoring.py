@@ -1,0 +1,171 @@
+"""Score submitted images end to end: size check, cache lookup, decode, model, storage.
+
+Shared by `POST /v1/score` (one image) and `POST /v1/score/batch` (many). Every image gets its
+own result or its own error; nothing one image does can fail another. The same bytes scored by
+the same model are answered from the store (`cached: true`), without decoding them again, unless
+a heat map is asked for (the map needs the model's activation map).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from counterscan.datasets.hashing import sha256_bytes
+from counterscan.serve.batching import Scored
+from counterscan.serve.contract import ModelContract
+from counterscan.serve.engine import Engine
+from counterscan.serve.heatmap import to_base64
+from counterscan.serve.prepare import ImageRejected, Prepared, check_size
+from counterscan.serve.storage import ItemRecord, Store
+
+from counterscan.errors import CounterscanError
+
+# Fields of an Item that a score result repeats (notes/api.md, POST /v1/score).
+RESULT_FIELDS = (
+    "id",
+    "score",
+    "priority",
+    "model_version",
+    "sha256",
+    "phash",
+    "listing_id",
+    "source",
+    "url",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class Submission:
+    data: bytes
+    listing_id: str | None = None
+    source: str | None = None
+    url: str | None = None
+
+
+Outcome = dict[str, Any] | ImageRejected
+
+
+async def score_submissions(
+    submissions: list[Submission], engine: Engine, store: Store, *, heatmap: bool = False
+) -> list[Outcome]:
+    """One outcome per submission, in order: the result dict, or the ImageRejected."""
+    n = len(submissions)
+    outcomes: list[Outcome | None] = [None] * n
+    shas: list[str | None] = [None] * n
+    for i, sub in enumerate(submissions):
+        try:
+            check_size(sub.data, engine.limits)
+            shas[i] = sha256_bytes(sub.data)
+        except ImageRejected as e:
+            outcomes[i] = e
+
+    model_version = engine.contract.model_version
+    unique = sorted({s for s in shas if s is not None})
+    cached: dict[str, ItemRecord | None] = await anyio.to_thread.run_sync(
+        lambda: {sha: store.find_scored(sha, model_version) for sha in unique}
+    )
+
+    # The first submission of each new image is decoded and scored; repeats share its result.
+    # With a heat map asked for, cached images are decoded and scored too (for the map only).
+    first: dict[str, int] = {}
+    for i, sha in enumerate(shas):
+        if sha is not None and sha not in first and (heatmap or cached[sha] is None):
+            first[sha] = i
+    to_run = list(first.values())
+    prepared = await engine.prepare_many(
+        [submissions[i].data for i in to_run],
+        keep_photo=heatmap,
+        sha256s=[shas[i] or "" for i in to_run],
+    )
+    good = [(i, p) for i, p in zip(to_run, prepared, strict=True) if isinstance(p, Prepared)]
+    for i, p in zip(to_run, prepared, strict=True):
+        if isinstance(p, ImageRejected):
+            outcomes[i] = p
+    scored = await engine.score([p for _, p in good])
+    runs: dict[str, tuple[Prepared, Scored]] = {
+        p.sha256: (p, s) for (_, p), s in zip(good, scored, strict=True)
+    }
+
+    new_records = await anyio.to_thread.run_sync(_save_new, store, submissions, first, cached, runs)
+    pictures: dict[str, str] = {}
+    if heatmap:
+        for sha, (p, s) in runs.items():
+            pictures[sha] = to_base64(await engine.heatmap_for(p, s))
+
+    for i, sha in enumerate(shas):
+        if outcomes[i] is not None or sha is None:
+            continue
+        if first.get(sha) is not None and outcomes[first[sha]] is not None:
+            outcomes[i] = outcomes[first[sha]]  # a repeat of a rejected image
+            continue
+        record = cached.get(sha) or new_records[sha]
+        if isinstance(record, ImageRejected):
+            outcomes[i] = record
+            continue
+        was_cached = cached.get(sha) is not None or first.get(sha) != i
+        outcomes[i] = result_body(record, cached=was_cached, heatmap_b64=pictures.get(sha))
+
+    final: list[Outcome] = [o for o in outcomes if o is not None]
+    assert len(final) == n
+    _count(engine, final)
+    return final
+
+
+def _save_new(
+    store: Store,
+    submissions: list[Submission],
+    first: dict[str, int],
+    cached: dict[str, ItemRecord | None],
+    runs: dict[str, tuple[Prepared, Scored]],
+) -> dict[str, ItemRecord | ImageRejected]:
+    saved: dict[str, ItemRecord | ImageRejected] = {}
+    for sha, (prepared, scored) in runs.items():
+        if cached.get(sha) is not None:
+            continue
+        sub = submissions[first[sha]]
+        contract = scored.scorer.contract  # the model that actually scored it
+        try:
+            saved[sha] = _save_one(store, sub, prepared, scored, contract)
+        except CounterscanError as e:  # e.g. a listing id longer than the store keeps
+            saved[sha] = ImageRejected(422, str(e))
+    return saved
+
+
+def _save_one(
+    store: Store, sub: Submission, prepared: Prepared, scored: Scored, contract: ModelContract
+) -> ItemRecord:
+    return store.save_scored(
+        image_bytes=sub.data,
+        sha256=prepared.sha256,
+        phash=prepared.phash,
+        score=scored.prob,
+        priority=contract.thresholds.priority(scored.prob),
+        model_version=contract.model_version,
+        listing_id=sub.listing_id,
+        source=sub.source,
+        url=sub.url,
+        width=prepared.width,
+        height=prepared.height,
+        embedding=scored.embedding,
+    )
+
+
+def result_body(record: ItemRecord, *, cached: bool, heatmap_b64: str | None) -> dict[str, Any]:
+    item = record.to_api()
+    body = {key: item[key] for key in RESULT_FIELDS}
+    body["cached"] = cached
+    body["heatmap_png_base64"] = heatmap_b64
+    body["matches"] = []
+    return body
+
+
+def _count(engine: Engine, outcomes: list[Outcome]) -> None:
+    counter = engine.metrics.images
+    for outcome in outcomes:
+        if isinstance(outcome, ImageRejected):
+            counter.labels("error").inc()
+        else:
+            counter.labels("cached" if outcome["cached"] else "scored").inc()

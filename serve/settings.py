@@ -1,0 +1,171 @@
+"""Service settings: defaults here, overridden by `COUNTERSCAN_*` environment variables and by
+`counterscan serve` options.
+
+Bad values fail at start-up with a message naming the setting, never at the first request.
+API keys are parsed here (`key:role:name,...`) and their secret part never appears in a repr.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from counterscan.errors import CounterscanError
+
+ROLES = ("crawler", "inspector", "admin")
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """One configured key. `secret` is excluded from repr so it never reaches a log line."""
+
+    secret: str = field(repr=False)
+    role: str
+    name: str
+
+
+def parse_api_keys(raw: str) -> list[ApiKey]:
+    """'key:role:name,key2:role2:name2' -> [ApiKey, ...]; raises ValueError naming the entry
+    by position (never by its secret)."""
+    keys: list[ApiKey] = []
+    for position, entry in enumerate((e.strip() for e in raw.split(",")), start=1):
+        if not entry:
+            continue
+        parts = entry.split(":")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            raise ValueError(f"API key #{position} must look like key:role:name")
+        secret, role, name = (p.strip() for p in parts)
+        if role not in ROLES:
+            raise ValueError(f"API key #{position} has role {role!r}; roles: {', '.join(ROLES)}")
+        if len(secret) < 16:
+            raise ValueError(f"API key #{position} is shorter than 16 characters")
+        keys.append(ApiKey(secret=secret, role=role, name=name))
+    secrets = [k.secret for k in keys]
+    if len(set(secrets)) != len(secrets):
+        raise ValueError("two API keys have the same secret")
+    return keys
+
+
+def default_threads() -> int:
+    """ONNX Runtime intra-op threads when not set: the cores this process may use, at most 8
+    (beyond that a small CNN gains little and starves the decoding threads)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="COUNTERSCAN_", extra="ignore", validate_default=True, frozen=True
+    )
+
+    # --- what to serve, where to keep it
+    model: Path | None = None  # the ONNX file; None only for tests that build the app by hand
+    data_dir: Path = Path("var/store")  # evidence images, thumbnails
+    db: str = ""  # SQLAlchemy URL; empty = SQLite file inside data_dir
+
+    # --- network
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    api_keys: Annotated[list[ApiKey], NoDecode] = Field(default_factory=list, repr=False)
+
+    # --- ONNX Runtime
+    intra_op_threads: int = Field(default_factory=default_threads, ge=1, le=256)
+    inter_op_threads: int = Field(1, ge=1, le=64)
+
+    # --- micro-batching: concurrent requests share one ONNX Runtime call
+    batching: bool = True
+    batch_max_size: int = Field(32, ge=1, le=1024)
+    batch_max_wait_ms: float = Field(4.0, ge=0.0, le=1000.0)
+    decode_threads: int = Field(default_factory=default_threads, ge=1, le=64)
+
+    # --- limits (413 above them); all enforced before an image is decoded
+    max_image_bytes: int = Field(20 * MB, ge=1024)
+    max_image_pixels: int = Field(50_000_000, ge=1)
+    max_batch_images: int = Field(64, ge=1, le=10_000)
+    max_body_bytes: int = Field(100 * MB, ge=1024)
+
+    # --- behaviour
+    reload_on_sighup: bool = False  # set by `counterscan serve`; tests build apps without it
+    log_level: str = "info"
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_api_keys(value)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        value = value.lower()
+        if value not in ("critical", "error", "warning", "info", "debug"):
+            raise ValueError("must be one of critical, error, warning, info, debug")
+        return value
+
+    @field_validator("db")
+    @classmethod
+    def _check_db(cls, value: str) -> str:
+        if value and "://" not in value:
+            raise ValueError("must be an SQLAlchemy URL such as sqlite:///path.db")
+        return value
+
+    @model_validator(mode="after")
+    def _check_body_covers_image(self) -> Settings:
+        if self.max_body_bytes < self.max_image_bytes:
+            raise ValueError("max_body_bytes must be at least max_image_bytes")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        return self.db or f"sqlite:///{self.data_dir / 'counterscan.db'}"
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_keys)
+
+    @property
+    def single_body_bytes(self) -> int:
+        """Body limit of POST /v1/score: one image plus room for the form fields."""
+        return self.max_image_bytes + 64 * 1024
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Environment + explicit overrides (None values are left to the environment/defaults).
+
+    Raises CounterscanError with one line per bad setting, named as its environment variable.
+    """
+    values = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**values)
+    except ValidationError as e:
+        raise CounterscanError(describe_settings_error(e)) from None
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        loc = "_".join(str(p) for p in item["loc"])
+        name = f"COUNTERSCAN_{loc.upper()}" if loc else "settings"
+        parts.append(f"{name}: {item['msg'].removeprefix('Value error, ')}")
+    return "invalid settings: " + "; ".join(parts)

@@ -1,0 +1,210 @@
+"""Shared fixtures: a real exported ONNX model, service apps and clients, test images.
+
+`onnx_model_path` is built through the project's own code, never a hand-made graph: a tiny model
+trained by `counterscan.training` when that package provides `train`, else the ImageNet-initialised
+network exported by `counterscan.model.export.export_onnx` with a filled contract. Image size 64
+keeps it fast (the service reads the size from the file's contract).
+
+Tests cannot import this file (pytest runs with --import-mode=importlib), so helpers are
+fixtures: `make_image(fmt, size, seed)` returns encoded bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+TEST_IMAGE_SIZE = 64
+TEST_MODEL_VERSION = "test-model-1"
+TEST_THRESHOLDS = {"high": 0.6, "low": 0.3}
+# Keys for auth tests (16+ characters, as the settings require).
+TEST_KEYS = {
+    "crawler": "crawler-key-0123456789",
+    "inspector": "inspector-key-0123456789",
+    "admin": "admin-key-0123456789abc",
+}
+
+
+def _export_pretrained(out: Path) -> Path:
+    """The ImageNet-initialised network with an untrained head, exported with a contract."""
+    import torch
+    from counterscan.model.config import ModelConfig
+    from counterscan.model.export import export_onnx
+    from counterscan.model.pretrained import build_model
+    from counterscan.serve.contract import ModelContract, Thresholds
+
+    torch.manual_seed(0)
+    config = ModelConfig(image_size=TEST_IMAGE_SIZE)
+    model = build_model(config, pretrained=True).eval()
+    contract = ModelContract(
+        model_version=TEST_MODEL_VERSION,
+        input_size=TEST_IMAGE_SIZE,
+        thresholds=Thresholds(**TEST_THRESHOLDS),
+        created_at="2025-01-01T00:00:00Z",
+    )
+    path = out / "model.onnx"
+    export_onnx(model, config, contract, path, temperature=1.0, threads=1)
+    return path
+
+
+def _train_tiny(out: Path) -> Path | None:
+    """A model trained for a few steps on a tiny synthetic set, when training exists."""
+    try:
+        from counterscan.training import train  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    import inspect
+
+    from counterscan.datasets.synth import synthesize  # type: ignore[import-not-found]
+
+    data = out / "data"
+    synthesize(data, n=24, seed=0, image_size=96)  # type: ignore[call-arg]
+    config_cls = inspect.signature(train).parameters["config"].annotation
+    config = _tiny_train_config(config_cls)
+    train(data, out / "run", config)
+    found = sorted((out / "run").rglob("*.onnx"))
+    return found[0] if found else None
+
+
+def _tiny_train_config(annotation: Any) -> Any:  # pragma: no cover - depends on training's API
+    from counterscan.training import TrainConfig  # type: ignore[attr-defined]
+
+    return TrainConfig(image_size=TEST_IMAGE_SIZE, epochs=1, batch_size=8, threads=1)
+
+
+@pytest.fixture(scope="session")
+def onnx_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("model")
+    if os.environ.get("COUNTERSCAN_TEST_TRAINED_MODEL") == "1":
+        trained = _train_tiny(out)
+        if trained is not None:
+            return trained
+    return _export_pretrained(out)
+
+
+@pytest.fixture(scope="session")
+def model_variant(
+    onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Path]:
+    """model_variant("v2") -> a copy of the exported model whose contract says model_version v2
+    (same network; only the metadata differs). Used to see reloads take effect."""
+    import onnx
+    from counterscan.serve.contract import ModelContract
+
+    def make(version: str) -> Path:
+        proto = onnx.load(str(onnx_model_path))
+        meta = {p.key: p.value for p in proto.metadata_props}
+        contract = ModelContract.from_metadata(meta)
+        new = {**meta, **_replace_version(contract, version).to_metadata()}
+        del proto.metadata_props[:]
+        for key, value in sorted(new.items()):
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
+        path = tmp_path_factory.mktemp("variant") / f"model-{version}.onnx"
+        onnx.save(proto, str(path))
+        return path
+
+    return make
+
+
+def _replace_version(contract: Any, version: str) -> Any:
+    from dataclasses import replace
+
+    return replace(contract, model_version=version)
+
+
+# ---------------------------------------------------------------------------- images
+
+
+def encode_image(
+    fmt: str = "JPEG",
+    size: tuple[int, int] = (96, 64),
+    seed: int = 0,
+    mode: str = "RGB",
+    **save: Any,
+) -> bytes:
+    """Photo-like (smooth colour blobs) image bytes, different per seed."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    coarse = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+    img = Image.fromarray(coarse).resize((w, h), Image.Resampling.BICUBIC)
+    if mode != "RGB":
+        img = img.convert(mode)
+    buf = io.BytesIO()
+    if fmt.upper() in ("JPEG", "JPG") and "quality" not in save:
+        save["quality"] = 90
+    img.save(buf, format=fmt, **save)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def make_image() -> Callable[..., bytes]:
+    """make_image(fmt="JPEG", size=(w, h), seed=0, mode="RGB", **save_options) -> bytes."""
+    return encode_image
+
+
+# ---------------------------------------------------------------------------- the service
+
+
+@pytest.fixture
+def serve_settings(onnx_model_path: Path, tmp_path: Path) -> Callable[..., Any]:
+    """serve_settings(**overrides) -> Settings for a test app (own SQLite file, own data dir,
+    one ORT thread: the CI machine has two cores)."""
+    from counterscan.serve.settings import Settings
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "model": onnx_model_path,
+            "data_dir": tmp_path / "store",
+            "db": f"sqlite:///{tmp_path / 'counterscan.db'}",
+            "intra_op_threads": 1,
+            "decode_threads": 2,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_client(serve_settings: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """make_client(**setting_overrides) -> a started TestClient (lifespan run, model warm)."""
+    from counterscan.serve.app import create_app
+    from fastapi.testclient import TestClient
+
+    clients: list[TestClient] = []
+
+    def make(**overrides: Any) -> TestClient:
+        client = TestClient(create_app(serve_settings(**overrides)))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in reversed(clients):
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def app_client(make_client: Callable[..., Any]) -> Any:
+    """A TestClient on the service with default settings and no API keys."""
+    return make_client()
+
+
+@pytest.fixture
+def api_keys_setting() -> str:
+    """COUNTERSCAN_API_KEYS value with one key per role (names: crawler-bot, ana, root)."""
+    names = {"crawler": "crawler-bot", "inspector": "ana", "admin": "root"}
+    return ",".join(f"{key}:{role}:{names[role]}" for role, key in TEST_KEYS.items())
+
+
+@pytest.fixture
+def test_keys() -> dict[str, str]:
+    return dict(TEST_KEYS)
