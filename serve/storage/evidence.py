@@ -17,6 +17,7 @@ import re
 import secrets
 from pathlib import Path
 
+import numpy as np
 from counterscan.datasets.hashing import sha256_bytes
 from counterscan.serve.images import ImageDecodeError, decode_image
 from PIL import Image
@@ -65,9 +66,15 @@ class EvidenceFiles:
     def read(self, sha256: str) -> bytes:
         return self.image_path(sha256).read_bytes()
 
-    def make_thumbnail(self, sha256: str, data: bytes | None = None) -> Path | None:
-        """Write the thumbnail (from `data`, else from the stored evidence); None if undecodable."""
+    def make_thumbnail(
+        self, sha256: str, data: bytes | None = None, *, photo: np.ndarray | None = None
+    ) -> Path | None:
+        """Write the thumbnail from `photo` (decoded pixels) if it is big enough, else from
+        `data`, else from the stored evidence. None if the image cannot be decoded."""
         path = self.thumbnail_path(sha256)
+        if photo is not None and max(photo.shape[:2]) >= THUMB_SIDE:
+            _write_atomic(path, _encode_thumbnail(Image.fromarray(photo)))
+            return path
         if data is None:
             data = self.read(sha256)
         try:
@@ -92,7 +99,11 @@ def thumbnail_jpeg(data: bytes) -> bytes:
     """Image bytes -> JPEG bytes, long side <= THUMB_SIDE, EXIF orientation applied."""
     # `target` lets big JPEGs decode at 1/2..1/8 scale: ~10x faster on a 12 MP photo.
     decoded = decode_image(data, target=THUMB_SIDE)
-    img = Image.fromarray(decoded.rgb)
+    return _encode_thumbnail(Image.fromarray(decoded.rgb))
+
+
+def _encode_thumbnail(img: Image.Image) -> bytes:
+    img = img.copy()
     img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=THUMB_QUALITY, optimize=True)

@@ -136,9 +136,9 @@ def create_v1(engine: Engine) -> None:
 def _v2_queue_columns(conn: Connection) -> None:
     """v1 -> v2: the queue joined and sorted on the fly; now items carry their review state.
 
-    Adds `priority_rank` (sort key), `status` and `verdict_id` (latest verdict), fills them from
-    the existing rows, and indexes the queue's sort order. Same names as the old v1 indexes
-    keep working; only `ix_items_queue` is new.
+    Adds `items.priority_rank` (sort key), `items.status` and `items.verdict_id` (the latest
+    verdict), fills them from the existing rows, indexes the queue's sort order, and adds
+    `verdicts.recorded_by` (unknown, so NULL, for old verdicts).
     """
     conn.execute(text("ALTER TABLE items ADD COLUMN priority_rank SMALLINT NOT NULL DEFAULT 2"))
     conn.execute(
@@ -155,6 +155,7 @@ def _v2_queue_columns(conn: Connection) -> None:
     conn.execute(update(s.items).values(verdict_id=latest))
     conn.execute(update(s.items).where(s.items.c.verdict_id.is_not(None)).values(status="reviewed"))
     s.QUEUE_INDEX.create(conn)
+    conn.execute(text("ALTER TABLE verdicts ADD COLUMN recorded_by VARCHAR(128)"))
 
 
 STEPS: dict[int, Callable[[Connection], None]] = {2: _v2_queue_columns}

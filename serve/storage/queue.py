@@ -114,4 +114,5 @@ def verdict_columns() -> list:
         v.inspector.label("v_inspector"),
         v.note.label("v_note"),
         v.created_at.label("v_created_at"),
+        v.recorded_by.label("v_recorded_by"),
     ]

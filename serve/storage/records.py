@@ -24,6 +24,7 @@ class VerdictRecord:
     inspector: str
     note: str
     created_at: datetime  # aware, UTC
+    recorded_by: str | None = None  # the API key's name that sent it (audit; not in the API)
 
     def to_api(self) -> dict[str, Any]:
         return {

@@ -119,4 +119,7 @@ verdicts = Table(
     Column("inspector", String(128), nullable=False),
     Column("note", Text, nullable=False, server_default=text("''")),
     Column("created_at", UTCDateTime, nullable=False),
+    # Added in schema version 2: the API key's name that sent the verdict, when `inspector`
+    # names someone else (a shared team key, an inspector typing a colleague's name).
+    Column("recorded_by", String(128)),
 )

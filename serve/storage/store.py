@@ -44,6 +44,7 @@ MAX_LEN = {
     "url": 4096,
     "model_version": 128,
     "inspector": 128,
+    "recorded_by": 128,
     "note": 10_000,
 }
 
@@ -160,9 +161,13 @@ class Store:
         width: int,
         height: int,
         embedding: np.ndarray | None = None,
+        photo: np.ndarray | None = None,
     ) -> ItemRecord:
         """Keep the evidence, then the row. Returns the existing row if these bytes were
-        already saved for this model (also when another request saved them a moment ago)."""
+        already saved for this model (also when another request saved them a moment ago).
+
+        `photo`: the image already decoded, (H, W, 3) uint8, any size; the thumbnail is made
+        from it instead of decoding the bytes again (saves ~35 ms on a 12 MP JPEG)."""
         check_sha256(sha256)
         if priority not in s.PRIORITIES:
             raise ValueError(f"unknown priority {priority!r}")
@@ -188,7 +193,7 @@ class Store:
         # row (crash in between) is harmless and is reused by the next save of the same bytes.
         self.files.put(image_bytes, sha256)
         if self.eager_thumbnails and not self.files.thumbnail_path(sha256).is_file():
-            self.files.make_thumbnail(sha256, image_bytes)
+            self.files.make_thumbnail(sha256, image_bytes, photo=photo)
         row |= {"id": new_item_id(), "created_at": datetime.now(UTC), "status": "unreviewed"}
         try:
             with self._write() as conn:
@@ -235,12 +240,22 @@ class Store:
                 counts[s.PRIORITIES[rank]] = int(n)
         return counts
 
-    def add_verdict(self, item_id: str, verdict: str, inspector: str, note: str = "") -> ItemRecord:
-        """Append a verdict; it becomes the current one. Returns the item with its history."""
+    def add_verdict(
+        self,
+        item_id: str,
+        verdict: str,
+        inspector: str,
+        note: str = "",
+        *,
+        recorded_by: str | None = None,
+    ) -> ItemRecord:
+        """Append a verdict; it becomes the current one. Returns the item with its history.
+        `recorded_by`: who sent it (the API key's name), kept for audit next to `inspector`."""
         if verdict not in s.VERDICTS:
             raise CounterscanError(f"unknown verdict {verdict!r} (use {', '.join(s.VERDICTS)})")
         inspector = _check_text("inspector", (inspector or "").strip(), required=True) or ""
         note = _check_text("note", note or "") or ""
+        recorded_by = _check_text("recorded_by", recorded_by)
         if not is_item_id(item_id):
             raise ItemNotFound(f"no item with id {item_id!r}")
         with self._write() as conn:
@@ -255,6 +270,7 @@ class Store:
                     inspector=inspector,
                     note=note,
                     created_at=datetime.now(UTC),
+                    recorded_by=recorded_by,
                 )
             ).inserted_primary_key[0]
             conn.execute(
@@ -339,6 +355,7 @@ def _verdict(row: Mapping[str, Any], prefix: str = "") -> VerdictRecord:
         inspector=row[f"{prefix}inspector"],
         note=row[f"{prefix}note"] or "",
         created_at=row[f"{prefix}created_at"],
+        recorded_by=row[f"{prefix}recorded_by"],
     )
 
 

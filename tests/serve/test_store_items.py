@@ -150,3 +150,12 @@ def test_phash_is_kept(store: Store, save_item) -> None:
     with Image.open(io.BytesIO(store.image_path(item).read_bytes())) as img:
         assert img.size == (item.width, item.height)
     assert len(item.phash) == 16 and int(item.phash, 16) >= 0
+
+
+def test_thumbnail_from_already_decoded_pixels(store: Store, save_item, make_jpeg) -> None:
+    data = make_jpeg(14, (800, 400))
+    photo = np.zeros((400, 800, 3), np.uint8)  # black: proves the pixels, not the bytes, were used
+    item = save_item(14, image_bytes=data, photo=photo)
+    with Image.open(store.thumbnail_path(item)) as img:
+        assert img.size == (THUMB_SIDE, THUMB_SIDE // 2)
+        assert np.asarray(img).max() < 10

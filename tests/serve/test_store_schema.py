@@ -70,8 +70,9 @@ def test_version_1_database_is_migrated_with_its_rows(db_url: str, data_dir: Pat
         assert item.status == "reviewed"
         assert item.verdict is not None and item.verdict.verdict == "counterfeit"
         assert [v.verdict for v in item.verdicts or []] == ["unsure", "counterfeit"]
+        assert item.verdict.recorded_by is None  # not known for verdicts older than v2
         # The migrated table takes new rows and new verdicts like a fresh one.
-        store.add_verdict(f"{0:032x}", "genuine", "bo")
+        store.add_verdict(f"{0:032x}", "genuine", "bo", recorded_by="key-bo")
         assert store.queue()[1] == 1
 
 

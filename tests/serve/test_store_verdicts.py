@@ -106,3 +106,11 @@ def test_reviewed_items_for_export(store: Store, save_item) -> None:
         a.id, b.id, c.id,
     }  # fmt: skip
     assert d.id not in {i.id for i in store.reviewed_items()}
+
+
+def test_recorded_by_keeps_who_sent_the_verdict(store: Store, save_item) -> None:
+    item = save_item(4)
+    after = store.add_verdict(item.id, "counterfeit", "ana", recorded_by="team-key")
+    assert after.verdict is not None and after.verdict.recorded_by == "team-key"
+    assert after.verdicts[0].recorded_by == "team-key"
+    assert "recorded_by" not in after.to_api()["verdict"]  # audit only, not in the API shape
