@@ -154,8 +154,9 @@ class CounterfeitNet(nn.Module):
         pooled = feats.mean(dim=(2, 3))  # (N, C)
         logit = self.classifier(self.dropout(pooled)).squeeze(1)  # (N,)
         embedding = F.normalize(pooled, dim=1)  # (N, C)
-        weight = self.classifier.weight[0]  # (C,)
-        cam = torch.einsum("nchw,c->nhw", feats, weight) + self.classifier.bias  # (N, h, w)
+        # The head as a 1x1 convolution over the feature map: one Conv op in ONNX.
+        weight = self.classifier.weight.view(1, -1, 1, 1)  # (1, C, 1, 1)
+        cam = F.conv2d(feats, weight, self.classifier.bias).squeeze(1)  # (N, h, w)
         return NetOutput(logit, embedding, cam)
 
     # ---------------------------------------------------------------- freezing early layers
