@@ -20,6 +20,8 @@ from counterscan.errors import CounterscanError
 
 ROLES = ("crawler", "inspector", "admin")
 MB = 1024 * 1024
+DEFAULT_MAX_IMAGE_BYTES = 20 * MB
+DEFAULT_MAX_IMAGE_PIXELS = 50_000_000  # above any phone camera, far below a decompression bomb
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,8 @@ class Settings(BaseSettings):
     decode_threads: int = Field(default_factory=default_threads, ge=1, le=64)
 
     # --- limits (413 above them); all enforced before an image is decoded
-    max_image_bytes: int = Field(20 * MB, ge=1024)
-    max_image_pixels: int = Field(50_000_000, ge=1)
+    max_image_bytes: int = Field(DEFAULT_MAX_IMAGE_BYTES, ge=1024)
+    max_image_pixels: int = Field(DEFAULT_MAX_IMAGE_PIXELS, ge=1)
     max_batch_images: int = Field(64, ge=1, le=10_000)
     max_body_bytes: int = Field(100 * MB, ge=1024)
 

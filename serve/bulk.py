@@ -1,0 +1,187 @@
+"""`counterscan score`: offline bulk scoring of files and folders (crawler dumps).
+
+Same preprocessing as the service (`prepare.prepare`). Decoding runs in a thread pool one batch
+ahead of the model, so the cores stay busy with both. One row per file, in a stable order
+(sorted paths); a file that cannot be read or decoded gets its error in its row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+from counterscan.serve.batching import run_batch
+from counterscan.serve.prepare import ImageRejected, Limits, Prepared, prepare
+from counterscan.serve.scorer import Scorer, Threads
+from counterscan.serve.settings import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
+from tqdm import tqdm
+
+from counterscan.errors import CounterscanError
+
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
+)
+COLUMNS = (
+    "path",
+    "ok",
+    "score",
+    "priority",
+    "model_version",
+    "sha256",
+    "phash",
+    "width",
+    "height",
+    "error",
+)
+
+
+def find_images(paths: list[Path]) -> list[Path]:
+    """Files as given (any suffix: the decoder decides), folders searched for image suffixes."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise CounterscanError(f"{path} does not exist")
+    if not found:
+        raise CounterscanError("no image files found in the given paths")
+    return found
+
+
+def score_paths(
+    model: Path,
+    paths: list[Path],
+    *,
+    out: Path | None = None,
+    threads: int = 2,
+    batch_size: int = 32,
+    json_out: Path | None = None,
+) -> int:
+    if batch_size < 1 or threads < 1:
+        raise CounterscanError("--batch-size and --threads must be at least 1")
+    if out is not None and out.suffix.lower() not in (".csv", ".jsonl"):
+        raise CounterscanError(f"--out must end in .csv or .jsonl, got {out.name}")
+    files = find_images(paths)
+    scorer = Scorer.load(model, Threads(intra_op=threads))
+    # Offline files are the operator's own: a larger byte limit, the same decompression-bomb guard.
+    limits = Limits(4 * DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS)
+    start = time.perf_counter()
+    counts = {"ok": 0, "error": 0}
+    stream: IO[str] = sys.stdout if out is None else out.open("w", newline="", encoding="utf-8")
+    try:
+        write = _writer(stream, "jsonl" if out and out.suffix.lower() == ".jsonl" else "csv")
+        with (
+            ThreadPoolExecutor(threads, thread_name_prefix="decode") as pool,
+            tqdm(total=len(files), unit="img", desc="scoring", file=sys.stderr) as bar,
+        ):
+            for batch, prepared in _prepared_batches(files, batch_size, pool, scorer, limits):
+                for row in _score_batch(scorer, batch, prepared):
+                    counts["ok" if row["ok"] else "error"] += 1
+                    write(row)
+                bar.update(len(batch))
+    finally:
+        if out is not None:
+            stream.close()
+    seconds = time.perf_counter() - start
+    summary = {
+        "model": str(model),
+        "model_version": scorer.model_version,
+        "images": len(files),
+        "ok": counts["ok"],
+        "errors": counts["error"],
+        "seconds": round(seconds, 3),
+        "images_per_second": round(len(files) / seconds, 2) if seconds > 0 else None,
+        "out": str(out) if out else None,
+    }
+    print(
+        f"scored {counts['ok']} of {len(files)} images ({counts['error']} errors) "
+        f"in {seconds:.1f}s with model {scorer.model_version}",
+        file=sys.stderr,
+    )
+    if json_out is not None:
+        json_out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _prepared_batches(
+    files: list[Path], batch_size: int, pool: ThreadPoolExecutor, scorer: Scorer, limits: Limits
+) -> Iterator[tuple[list[Path], list[Prepared | ImageRejected]]]:
+    """Yield (paths, prepared) per batch, decoding the next batch while this one is scored."""
+    batches = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
+
+    def submit(batch: list[Path]) -> list[Future[Prepared | ImageRejected]]:
+        return [pool.submit(_prepare_file, p, scorer.input_size, limits) for p in batch]
+
+    pending = submit(batches[0])
+    for k, batch in enumerate(batches):
+        current = pending
+        if k + 1 < len(batches):
+            pending = submit(batches[k + 1])
+        yield batch, [f.result() for f in current]
+
+
+def _prepare_file(path: Path, size: int, limits: Limits) -> Prepared | ImageRejected:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return ImageRejected(0, f"cannot read the file: {e.strerror or e}")
+    try:
+        return prepare(data, size, limits)
+    except ImageRejected as e:
+        return e
+
+
+def _score_batch(
+    scorer: Scorer, paths: list[Path], prepared: list[Prepared | ImageRejected]
+) -> list[dict[str, Any]]:
+    good = [p for p in prepared if isinstance(p, Prepared)]
+    probs: list[float] = []
+    if good:
+        probs = [s.prob for s in run_batch(scorer, [p.model_input for p in good])]
+    rows = []
+    scores = iter(probs)
+    for path, p in zip(paths, prepared, strict=True):
+        row: dict[str, Any] = dict.fromkeys(COLUMNS)
+        row["path"] = str(path)
+        if isinstance(p, ImageRejected):
+            row.update(ok=False, error=p.detail)
+        else:
+            score = next(scores)
+            row.update(
+                ok=True,
+                score=round(score, 6),
+                priority=scorer.contract.thresholds.priority(score),
+                model_version=scorer.model_version,
+                sha256=p.sha256,
+                phash=p.phash,
+                width=p.width,
+                height=p.height,
+            )
+        rows.append(row)
+    return rows
+
+
+def _writer(stream: IO[str], kind: str) -> Any:
+    if kind == "jsonl":
+
+        def write_json(row: dict[str, Any]) -> None:
+            stream.write(json.dumps(row) + "\n")
+
+        return write_json
+    table = csv.DictWriter(stream, fieldnames=COLUMNS)
+    table.writeheader()
+
+    def write_csv(row: dict[str, Any]) -> None:
+        table.writerow({k: "" if v is None else v for k, v in row.items()})
+
+    return write_csv
