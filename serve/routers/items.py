@@ -1,0 +1,185 @@
+"""The inspection queue, items, their images, and verdicts (role: inspector).
+
+GET  /v1/queue                   ranked unreviewed (or reviewed, or all) items, filtered, paged
+GET  /v1/items/{id}              one item with its verdict history
+GET  /v1/items/{id}/image        the stored original bytes
+GET  /v1/items/{id}/thumbnail    a JPEG thumbnail
+GET  /v1/items/{id}/heatmap      PNG heat-map overlay from the model being served now
+POST /v1/items/{id}/verdict      add a verdict (history kept) -> the updated item
+
+Ids must match the store's format (32 lowercase hex digits) before anything is looked up, so
+`../` and friends are refused with 422 and never reach the database or the file system; files
+are found by the item's stored sha256 only. Store calls block, so these are plain `def` routes
+(FastAPI runs them in its thread pool); the heat map awaits the model's batcher instead.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+from counterscan.serve.deps import EngineDep, StoreDep
+from counterscan.serve.security import Principal, require_role
+from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
+from counterscan.serve.storage.queue import MAX_LIMIT
+from counterscan.serve.storage.store import ITEM_ID_RE, MAX_LEN
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+from PIL import Image
+from pydantic import BaseModel, Field
+
+router = APIRouter(prefix="/v1", tags=["inspection"])
+
+Inspector = Annotated[Principal, require_role("inspector")]
+ItemId = Annotated[
+    str,
+    PathParam(
+        pattern=ITEM_ID_RE.pattern,
+        description="item id: 32 lowercase hex digits",
+        examples=["0194c3a1b2c3d4e5f60718293a4b5c6d"],
+    ),
+]
+# Evidence never changes under its address: browsers may keep it as long as they like.
+IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
+MIME = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "HEIF": "image/heif",
+}
+EXTENSION = {"image/jpeg": "jpg", "image/heif": "heic"}
+
+
+class VerdictIn(BaseModel):
+    verdict: Literal["counterfeit", "genuine", "unsure"]
+    note: str = Field("", max_length=MAX_LEN["note"])
+    inspector: str | None = Field(
+        None, max_length=MAX_LEN["inspector"], description="defaults to the API key's name"
+    )
+
+
+@router.get("/queue", summary="The inspection queue, riskiest first")
+def get_queue(
+    _who: Inspector,
+    store: StoreDep,
+    status: Literal["unreviewed", "reviewed", "all"] = "unreviewed",
+    priority: Annotated[
+        list[str] | None, Query(description="high, medium, low; repeat or comma-separate")
+    ] = None,
+    source: str | None = None,
+    since: Annotated[datetime | None, Query(description="ISO time; no zone = UTC")] = None,
+    until: Annotated[datetime | None, Query(description="ISO time, exclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    priorities = [p for value in priority or () for p in value.split(",") if p.strip()]
+    items, total = store.queue(
+        status=status,
+        priorities=priorities,
+        source=source or None,
+        since=_utc(since),
+        until=_utc(until),
+        limit=limit,
+        offset=offset,
+    )
+    return {
+        "items": [i.to_api() for i in items],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/items/{item_id}", summary="One item with its verdict history")
+def get_item(item_id: ItemId, _who: Inspector, store: StoreDep) -> dict[str, Any]:
+    return _item(store, item_id).to_api()
+
+
+@router.get(
+    "/items/{item_id}/image",
+    summary="The stored original image, byte for byte",
+    response_class=FileResponse,
+)
+def get_image(item_id: ItemId, _who: Inspector, store: StoreDep) -> FileResponse:
+    item = _item(store, item_id)
+    path = _existing(store.image_path(item), item_id)
+    media_type = _sniff_mime(path)
+    filename = f"{item.sha256[:16]}.{EXTENSION.get(media_type, media_type.split('/')[-1])}"
+    return FileResponse(
+        path,
+        media_type=media_type,
+        headers={**IMMUTABLE, "Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@router.get("/items/{item_id}/thumbnail", summary="A JPEG thumbnail", response_class=FileResponse)
+def get_thumbnail(item_id: ItemId, _who: Inspector, store: StoreDep) -> FileResponse:
+    item = _item(store, item_id)
+    path = store.thumbnail_path(item)  # made now if it is missing
+    if path is None:
+        raise HTTPException(404, f"the stored image of item {item_id} is missing")
+    return FileResponse(path, media_type="image/jpeg", headers=IMMUTABLE)
+
+
+@router.get(
+    "/items/{item_id}/heatmap",
+    summary="Heat map of where the model sees evidence, over the stored image (PNG)",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def get_heatmap(
+    item_id: ItemId, _who: Inspector, store: StoreDep, engine: EngineDep
+) -> Response:
+    def load() -> bytes:
+        item = _item(store, item_id)
+        return _existing(store.image_path(item), item_id).read_bytes()
+
+    data = await anyio.to_thread.run_sync(load)
+    png = await engine.aheatmap_png(data)
+    # Not immutable: a reloaded model draws a different map.
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-cache"})
+
+
+@router.post("/items/{item_id}/verdict", summary="Record a verdict (the history is kept)")
+def post_verdict(
+    item_id: ItemId, body: VerdictIn, who: Inspector, store: StoreDep
+) -> dict[str, Any]:
+    inspector = (body.inspector or "").strip() or who.name
+    item = store.add_verdict(item_id, body.verdict, inspector, body.note, recorded_by=who.name)
+    return item.to_api()
+
+
+def _item(store: Store, item_id: str) -> ItemRecord:
+    item = store.get_item(item_id)
+    if item is None:
+        raise ItemNotFound(f"no item with id {item_id}")
+    return item
+
+
+def _existing(path: Path, item_id: str) -> Path:
+    if not path.is_file():
+        raise HTTPException(404, f"the stored image of item {item_id} is missing")
+    return path
+
+
+def _sniff_mime(path: Path) -> str:
+    """The image's media type from its header (Pillow reads only the first bytes)."""
+    try:
+        with Image.open(path) as img:
+            return MIME.get(img.format or "", "application/octet-stream")
+    except Exception:
+        return "application/octet-stream"
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Times without a zone are taken as UTC (the API speaks UTC throughout)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
