@@ -1,0 +1,238 @@
+"""Browser fixtures: a real `counterscan serve` process and Debian's chromium driven by Playwright.
+
+The server is the real command on a free loopback port, with the exported test model (the
+`onnx_model_path` fixture of tests/conftest.py) and its own SQLite file, so the tests see what
+an inspector sees. Chromium is /usr/bin/chromium (installed by `make test` as root); Playwright
+never downloads a browser. Without it the browser tests are skipped and say why.
+
+Screenshots go to tmp_path, or to $COUNTERSCAN_CONSOLE_SHOTS when that is set (to look at them).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSPECTOR_KEY = "console-inspector-key-0123"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+START_TIMEOUT_S = 90.0
+
+
+@dataclass
+class LiveServer:
+    url: str
+    db_path: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"X-API-Key": key} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30.0)
+
+    def score(self, data: bytes, key: str | None = None, **fields: str) -> dict[str, Any]:
+        """Score one photo through the API (how a crawler fills the queue)."""
+        with self.client(key) as client:
+            res = client.post("/v1/score", files={"image": ("photo.jpg", data)}, data=fields)
+        res.raise_for_status()
+        return res.json()
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the server's SQLite file directly: what the page recorded is really stored."""
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as conn:
+            return conn.execute(query, params).fetchall()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server(root: Path, model: Path, api_keys: str = "") -> LiveServer:
+    root.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    db_path = root / "counterscan.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTERSCAN_")}
+    env.update(
+        COUNTERSCAN_DECODE_THREADS="1",
+        COUNTERSCAN_LOG_LEVEL="warning",
+    )
+    if api_keys:
+        env["COUNTERSCAN_API_KEYS"] = api_keys
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from counterscan.cli import main; sys.exit(main())",
+        "serve",
+        "--model", str(model),
+        "--db", f"sqlite:///{db_path}",
+        "--data-dir", str(root / "store"),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--threads", "1",
+    ]  # fmt: skip
+    log_path = root / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = LiveServer(f"http://127.0.0.1:{port}", db_path, log_path, process)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"counterscan serve exited: {log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{server.url}/readyz", timeout=2.0).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    _stop(server)
+    pytest.fail(
+        f"counterscan serve not ready in {START_TIMEOUT_S:.0f}s: {log_path.read_text()[-2000:]}"
+    )
+
+
+def _stop(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def console_server(
+    onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The service with no keys (loopback only, every request allowed)."""
+    server = _start_server(tmp_path_factory.mktemp("console-open"), onnx_model_path)
+    yield server
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def keyed_server(
+    onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The service with one inspector key: the page must ask for it."""
+    keys = f"{INSPECTOR_KEY}:inspector:ana"
+    server = _start_server(tmp_path_factory.mktemp("console-keyed"), onnx_model_path, keys)
+    yield server
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: run `make test` as root or `apt-get install chromium`")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """open_page(url, viewport=DESKTOP, locale="vi-VN") -> a Playwright page on a fresh profile.
+
+    Fails the test on any uncaught script error or console error, so a broken page never
+    passes because the element we looked for happened to be there."""
+    contexts: list[Any] = []
+    errors: list[str] = []
+
+    def open_(url: str, viewport: dict[str, int] = DESKTOP, locale: str = "vi-VN") -> Any:
+        context = browser.new_context(
+            viewport=viewport, locale=locale, timezone_id="Asia/Ho_Chi_Minh"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                errors.append(f"console {msg.type}: {msg.text}")
+                if msg.type == "error" and "status of 4" not in msg.text
+                else None
+            ),
+        )
+        page.goto(url)
+        page.wait_for_selector("main h1")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, "\n".join(errors)
+
+
+@pytest.fixture
+def shot(tmp_path: Path) -> Callable[[Any, str], Path]:
+    """shot(page, "queue-desktop-vi") saves a full-page PNG and returns its path."""
+    folder = Path(os.environ.get("COUNTERSCAN_CONSOLE_SHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> Path:
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def product_photo(seed: int, size: tuple[int, int] = (480, 360)) -> bytes:
+    """A photo-like JPEG: a coloured background with a 'product' and a 'logo', unique per seed."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    coarse = rng.integers(60, 230, (3, 4, 3), dtype=np.uint8)
+    img = Image.fromarray(coarse).resize((w, h), Image.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(img)
+    colour = tuple(int(c) for c in rng.integers(0, 255, 3))
+    box = (w // 4, h // 5, 3 * w // 4, 4 * h // 5)
+    draw.rounded_rectangle(box, radius=24, fill=colour, outline=(20, 20, 20), width=4)
+    draw.ellipse((w // 2 - 30, h // 2 - 30, w // 2 + 30, h // 2 + 30), fill=(245, 245, 245))
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=88)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def photo_files(tmp_path: Path) -> Callable[..., list[Path]]:
+    """photo_files(n, first_seed) -> JPEG files on disk, for the page's file picker."""
+
+    def make(n: int, first_seed: int = 0) -> list[Path]:
+        paths = []
+        for seed in range(first_seed, first_seed + n):
+            path = tmp_path / f"photo-{seed}.jpg"
+            path.write_bytes(product_photo(seed))
+            paths.append(path)
+        return paths
+
+    return make
