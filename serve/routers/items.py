@@ -43,7 +43,10 @@ ItemId = Annotated[
     ),
 ]
 # Evidence never changes under its address: browsers may keep it as long as they like.
-IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
+IMMUTABLE = {
+    "Cache-Control": "private, max-age=31536000, immutable",
+    "X-Content-Type-Options": "nosniff",
+}
 MIME = {
     "JPEG": "image/jpeg",
     "MPO": "image/jpeg",

@@ -108,6 +108,7 @@ QUEUE_INDEX = Index(
     items.c.priority_rank,
     items.c.score.desc(),
     items.c.created_at,
+    items.c.id,
 )
 
 verdicts = Table(

@@ -207,3 +207,24 @@ def test_roles_and_the_inspector_name(
     assert other["verdict"]["inspector"] == "bo"
     stored = client.app.state.store.get_item(item_id)
     assert stored.verdict.recorded_by == "ana"  # who really sent it
+
+
+def test_database_down_answers_503(client, make_image) -> None:
+    from counterscan.serve.storage.db import make_engine
+
+    item_id = put(client, make_image, 9, "high", 0.9)
+    store: Store = client.app.state.store
+    good = store._engine
+    store._engine = make_engine("postgresql://nobody@127.0.0.1:1/none")  # the server went away
+    try:
+        for r in (
+            client.get("/v1/queue"),
+            client.get(f"/v1/items/{item_id}"),
+            client.post(f"/v1/items/{item_id}/verdict", json={"verdict": "genuine"}),
+        ):
+            assert r.status_code == 503
+            assert "database" in r.json()["detail"]
+    finally:
+        store._engine.dispose()
+        store._engine = good
+    assert client.get("/v1/queue").json()["total"] == 1  # back when the database is back

@@ -114,3 +114,17 @@ def test_recorded_by_keeps_who_sent_the_verdict(store: Store, save_item) -> None
     assert after.verdict is not None and after.verdict.recorded_by == "team-key"
     assert after.verdicts[0].recorded_by == "team-key"
     assert "recorded_by" not in after.to_api()["verdict"]  # audit only, not in the API shape
+
+
+def test_database_down_is_storage_unavailable(store: Store, save_item) -> None:
+    from counterscan.serve.storage import StorageUnavailable
+    from counterscan.serve.storage.db import make_engine
+
+    item = save_item(5)
+    store.close()
+    store._engine = make_engine("postgresql://nobody@127.0.0.1:1/none")  # a server that is gone
+    assert store.ping() is False
+    with pytest.raises(StorageUnavailable, match="database unavailable"):
+        store.queue()
+    with pytest.raises(StorageUnavailable):
+        store.add_verdict(item.id, "genuine", "ana")
