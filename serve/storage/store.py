@@ -92,7 +92,12 @@ class Store:
 
     def open(self) -> Store:
         """Connect, then create or migrate the schema. Returns self."""
-        self.files.create_dirs()
+        try:
+            self.files.create_dirs()
+        except OSError as e:
+            raise CounterscanError(
+                f"cannot use data folder {self.files.data_dir}: {e.strerror or e}"
+            ) from None
         engine = make_engine(self.db_url)
         try:
             migrate(engine)

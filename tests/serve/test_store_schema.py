@@ -127,3 +127,38 @@ def test_postgresql_url_without_driver_means_psycopg(tmp_path: Path) -> None:
     with pytest.raises(CounterscanError, match="cannot open database") as e:
         store.open()
     assert "secret" not in str(e.value)
+
+
+def test_workers_starting_together_migrate_once(db_url: str, data_dir: Path) -> None:
+    """`counterscan serve --workers N` opens N stores at once on a fresh database."""
+    import threading
+
+    errors: list[BaseException] = []
+    stores: list[Store] = []
+
+    def start() -> None:
+        try:
+            stores.append(Store(db_url, data_dir).open())
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        with stores[0].engine.connect() as conn:
+            versions = conn.execute(select(s.schema_version.c.version)).scalars().all()
+        assert versions == [s.SCHEMA_VERSION]
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_unusable_data_folder_is_a_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(CounterscanError, match="cannot use data folder"):
+        Store(f"sqlite:///{tmp_path}/x.db", blocker).open()
