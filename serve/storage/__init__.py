@@ -3,7 +3,7 @@
 from counterscan.serve.storage import Store, ItemRecord
 """
 
-from counterscan.serve.storage.records import ItemRecord, VerdictRecord
+from counterscan.serve.storage.records import ItemRecord, SightingRecord, VerdictRecord
 from counterscan.serve.storage.store import (
     ItemNotFound,
     StorageUnavailable,
@@ -15,6 +15,7 @@ from counterscan.serve.storage.store import (
 __all__ = [
     "ItemNotFound",
     "ItemRecord",
+    "SightingRecord",
     "StorageUnavailable",
     "Store",
     "VerdictRecord",

@@ -29,10 +29,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     case,
+    column,
     func,
     insert,
     inspect,
     select,
+    table,
     text,
     update,
 )
@@ -137,25 +139,53 @@ def _v2_queue_columns(conn: Connection) -> None:
     """v1 -> v2: the queue joined and sorted on the fly; now items carry their review state.
 
     Adds `items.priority_rank` (sort key), `items.status` and `items.verdict_id` (the latest
-    verdict), fills them from the existing rows, indexes the queue's sort order, and adds
-    `verdicts.recorded_by` (unknown, so NULL, for old verdicts).
+    verdict), fills them from the existing rows, and indexes the queue's sort order.
     """
     conn.execute(text("ALTER TABLE items ADD COLUMN priority_rank SMALLINT NOT NULL DEFAULT 2"))
     conn.execute(
         text("ALTER TABLE items ADD COLUMN status VARCHAR(16) NOT NULL DEFAULT 'unreviewed'")
     )
     conn.execute(text("ALTER TABLE items ADD COLUMN verdict_id INTEGER"))
-    rank = case(s.PRIORITY_RANK, value=s.items.c.priority, else_=len(s.PRIORITIES) - 1)
-    conn.execute(update(s.items).values(priority_rank=rank))
-    latest = (
-        select(func.max(s.verdicts.c.id))
-        .where(s.verdicts.c.item_id == s.items.c.id)
-        .scalar_subquery()
+    items = table(
+        "items", column("id"), column("priority"), column("priority_rank"), column("status"),
+        column("verdict_id"),
+    )  # fmt: skip
+    verdicts = table("verdicts", column("id"), column("item_id"))
+    ranks = {"high": 0, "medium": 1, "low": 2}
+    conn.execute(update(items).values(priority_rank=case(ranks, value=items.c.priority, else_=2)))
+    latest = select(func.max(verdicts.c.id)).where(verdicts.c.item_id == items.c.id)
+    conn.execute(update(items).values(verdict_id=latest.scalar_subquery()))
+    conn.execute(update(items).where(items.c.verdict_id.is_not(None)).values(status="reviewed"))
+    conn.execute(
+        text(
+            "CREATE INDEX ix_items_queue ON items "
+            "(status, priority_rank, score DESC, created_at, id)"
+        )
     )
-    conn.execute(update(s.items).values(verdict_id=latest))
-    conn.execute(update(s.items).where(s.items.c.verdict_id.is_not(None)).values(status="reviewed"))
-    s.QUEUE_INDEX.create(conn)
+
+
+def _v3_audit_and_sightings(conn: Connection) -> None:
+    """v2 -> v3: `verdicts.recorded_by` (NULL for older verdicts: not known) and the
+    `sightings` table (empty: earlier repeats were not recorded)."""
     conn.execute(text("ALTER TABLE verdicts ADD COLUMN recorded_by VARCHAR(128)"))
+    md = MetaData()
+    Table("items", md, Column("id", String(32), primary_key=True))  # for the foreign key only
+    sightings = Table(
+        "sightings",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("item_id", String(32), ForeignKey("items.id"), nullable=False, index=True),
+        Column("listing_id", String(256), index=True),
+        Column("source", String(128)),
+        Column("url", Text),
+        Column("created_at", s.UTCDateTime, nullable=False),
+    )
+    sightings.create(conn)
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {2: _v2_queue_columns}
+# Step N turns version N-1 into N. Steps are frozen: they spell out their DDL rather than use
+# schema.py, which describes only the newest version.
+STEPS: dict[int, Callable[[Connection], None]] = {
+    2: _v2_queue_columns,
+    3: _v3_audit_and_sightings,
+}

@@ -36,6 +36,24 @@ class VerdictRecord:
 
 
 @dataclass(frozen=True)
+class SightingRecord:
+    """The item's image submitted again from another listing, source or url."""
+
+    listing_id: str | None
+    source: str | None
+    url: str | None
+    created_at: datetime  # aware, UTC
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "listing_id": self.listing_id,
+            "source": self.source,
+            "url": self.url,
+            "created_at": iso_utc(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
 class ItemRecord:
     id: str
     sha256: str
@@ -52,6 +70,7 @@ class ItemRecord:
     status: str = "unreviewed"  # "unreviewed" | "reviewed" (any verdict, unsure included)
     verdict: VerdictRecord | None = None  # the latest one
     verdicts: list[VerdictRecord] | None = None  # full history, oldest first; None = not loaded
+    sightings: list[SightingRecord] | None = None  # later submissions elsewhere; None = not loaded
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)  # (D,) float32
 
     def to_api(self) -> dict[str, Any]:
@@ -77,4 +96,6 @@ class ItemRecord:
         }
         if self.verdicts is not None:
             out["verdicts"] = [v.to_api() for v in self.verdicts]
+        if self.sightings is not None:
+            out["sightings"] = [s.to_api() for s in self.sightings]
         return out

@@ -2,6 +2,7 @@
 
 items     one row per scored image and model version (same bytes + same model = same row).
 verdicts  every verdict ever given, oldest first by id; never updated or deleted.
+sightings  later submissions of an item's image from other listings (first one: on the item).
 schema_version  one row per applied schema version (the highest is the current one).
 
 `items.status` and `items.verdict_id` (the latest verdict) are kept in step with `verdicts` by
@@ -34,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 PRIORITIES = ("high", "medium", "low")  # queue order
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
@@ -120,7 +121,21 @@ verdicts = Table(
     Column("inspector", String(128), nullable=False),
     Column("note", Text, nullable=False, server_default=text("''")),
     Column("created_at", UTCDateTime, nullable=False),
-    # Added in schema version 2: the API key's name that sent the verdict, when `inspector`
+    # Added in schema version 3: the API key's name that sent the verdict, when `inspector`
     # names someone else (a shared team key, an inspector typing a colleague's name).
     Column("recorded_by", String(128)),
+)
+
+# Added in schema version 3: the same image submitted again (answered from the stored result)
+# from another listing, source or url. Without this, a photo reused by a second listing would
+# leave no trace of that listing.
+sightings = Table(
+    "sightings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=False, index=True),
+    Column("listing_id", String(256), index=True),
+    Column("source", String(128)),
+    Column("url", Text),
+    Column("created_at", UTCDateTime, nullable=False),
 )

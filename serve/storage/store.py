@@ -20,6 +20,7 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.db import WRITE, make_engine, normalise_url, safe_url
 from counterscan.serve.storage.evidence import EvidenceFiles, check_sha256
 from counterscan.serve.storage.migrate import migrate
-from counterscan.serve.storage.records import ItemRecord, VerdictRecord
+from counterscan.serve.storage.records import ItemRecord, SightingRecord, VerdictRecord
 from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
@@ -212,8 +213,48 @@ class Store:
 
     # --- items, queue, verdicts ---
 
+    def record_sighting(
+        self,
+        item: ItemRecord,
+        *,
+        listing_id: str | None = None,
+        source: str | None = None,
+        url: str | None = None,
+    ) -> bool:
+        """Note that the item's image was submitted again (and answered from the store) with
+        this listing/source/url. Nothing is written when they equal the item's own or an
+        earlier sighting's. Returns whether a row was added."""
+        where = (
+            _check_text("listing_id", listing_id),
+            _check_text("source", source),
+            _check_text("url", url),
+        )
+        if where == (None, None, None) or where == (item.listing_id, item.source, item.url):
+            return False
+        t = s.sightings.c
+        same = select(t.id).where(
+            t.item_id == item.id,
+            *(
+                col.is_(None) if v is None else col == v
+                for col, v in zip((t.listing_id, t.source, t.url), where, strict=True)
+            ),
+        )
+        with self._write() as conn:
+            if conn.execute(same.limit(1)).first() is not None:
+                return False
+            conn.execute(
+                insert(s.sightings).values(
+                    item_id=item.id,
+                    listing_id=where[0],
+                    source=where[1],
+                    url=where[2],
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return True
+
     def get_item(self, item_id: str) -> ItemRecord | None:
-        """The item with its whole verdict history; None for unknown or malformed ids."""
+        """The item with its verdict history and sightings; None for unknown or malformed ids."""
         if not is_item_id(item_id):
             return None
         with self._read() as conn:
@@ -351,7 +392,15 @@ def _load_item(conn: Connection, item_id: str) -> ItemRecord | None:
     history = conn.execute(
         select(s.verdicts).where(s.verdicts.c.item_id == item_id).order_by(s.verdicts.c.id)
     ).mappings()
-    return _item(row, [_verdict(h) for h in history])
+    seen = conn.execute(
+        select(s.sightings).where(s.sightings.c.item_id == item_id).order_by(s.sightings.c.id)
+    ).mappings()
+    return replace(
+        _item(row, [_verdict(h) for h in history]),
+        sightings=[
+            SightingRecord(r["listing_id"], r["source"], r["url"], r["created_at"]) for r in seen
+        ],
+    )
 
 
 def _verdict(row: Mapping[str, Any], prefix: str = "") -> VerdictRecord:

@@ -44,6 +44,7 @@ def test_scored_image_is_an_item_with_its_files(client, make_image) -> None:
     item = client.get(f"/v1/items/{scored['id']}").json()
     assert item["id"] == scored["id"] and item["score"] == scored["score"]
     assert item["status"] == "unreviewed" and item["verdict"] is None and item["verdicts"] == []
+    assert item["sightings"] == []
     assert (item["listing_id"], item["source"]) == ("L-1", "shop-a")
     assert (item["width"], item["height"]) == (640, 480)
 

@@ -143,6 +143,7 @@ def test_to_api_has_the_item_shape(store: Store, save_item) -> None:
     assert (api["width"], api["height"]) == (96, 64)
     full = store.get_item(item.id)
     assert full is not None and full.to_api()["verdicts"] == []
+    assert full.to_api()["sightings"] == []
 
 
 def test_phash_is_kept(store: Store, save_item) -> None:
@@ -159,3 +160,23 @@ def test_thumbnail_from_already_decoded_pixels(store: Store, save_item, make_jpe
     with Image.open(store.thumbnail_path(item)) as img:
         assert img.size == (THUMB_SIDE, THUMB_SIDE // 2)
         assert np.asarray(img).max() < 10
+
+
+def test_sightings_keep_other_listings_of_a_reused_image(store: Store, save_item) -> None:
+    item = save_item(15, listing_id="L-1", source="shop-a", url="https://a.example/1")
+    same = dict(listing_id="L-1", source="shop-a", url="https://a.example/1")
+    assert store.record_sighting(item, **same) is False  # the item's own listing
+    assert store.record_sighting(item) is False  # nothing to note
+    other = dict(listing_id="L-9", source="shop-b", url=None)
+    assert store.record_sighting(item, **other) is True
+    assert store.record_sighting(item, **other) is False  # already noted
+    assert store.record_sighting(item, listing_id=None, source="shop-c") is True
+    got = store.get_item(item.id)
+    assert got is not None
+    assert [(s.listing_id, s.source, s.url) for s in got.sightings or []] == [
+        ("L-9", "shop-b", None),
+        (None, "shop-c", None),
+    ]
+    assert got.to_api()["sightings"][0]["listing_id"] == "L-9"
+    with pytest.raises(CounterscanError, match="listing_id is longer"):
+        store.record_sighting(item, listing_id="x" * 300)

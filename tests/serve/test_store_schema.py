@@ -20,7 +20,7 @@ def test_open_creates_schema_at_current_version(store: Store) -> None:
         tables = set(inspect(conn).get_table_names())
         versions = conn.execute(select(s.schema_version.c.version)).scalars().all()
         indexes = {i["name"] for i in inspect(conn).get_indexes("items")}
-    assert {"items", "verdicts", "schema_version"} <= tables
+    assert {"items", "verdicts", "sightings", "schema_version"} <= tables
     assert versions == [s.SCHEMA_VERSION]
     assert "ix_items_queue" in indexes
     assert store.ping()
@@ -61,7 +61,7 @@ def test_version_1_database_is_migrated_with_its_rows(db_url: str, data_dir: Pat
     with Store(db_url, data_dir) as store:
         with store.engine.connect() as conn:
             versions = conn.execute(select(s.schema_version.c.version)).scalars().all()
-        assert sorted(versions) == [1, 2]
+        assert sorted(versions) == [1, 2, 3]
         unreviewed, total = store.queue()
         assert total == 2
         assert [i.priority for i in unreviewed] == ["medium", "low"]  # ranked by the new column
@@ -70,7 +70,8 @@ def test_version_1_database_is_migrated_with_its_rows(db_url: str, data_dir: Pat
         assert item.status == "reviewed"
         assert item.verdict is not None and item.verdict.verdict == "counterfeit"
         assert [v.verdict for v in item.verdicts or []] == ["unsure", "counterfeit"]
-        assert item.verdict.recorded_by is None  # not known for verdicts older than v2
+        assert item.verdict.recorded_by is None  # not known for verdicts older than v3
+        assert item.sightings == []  # the v3 table exists and is empty
         # The migrated table takes new rows and new verdicts like a fresh one.
         store.add_verdict(f"{0:032x}", "genuine", "bo", recorded_by="key-bo")
         assert store.queue()[1] == 1
