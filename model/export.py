@@ -135,6 +135,8 @@ def _to_onnx_bytes(graph: ServingGraph, image_size: int) -> bytes:
         # The padding of stride-2 layers exports as a small constant subgraph that the
         # exporter cannot fold and warns about; ONNX Runtime folds it when loading.
         warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
+        # We choose the TorchScript exporter on purpose (module docstring); torch warns about it.
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
         torch.onnx.export(
             graph,
             (dummy,),
@@ -265,6 +267,7 @@ def export_from_checkpoint(
     int8: bool = False,
     calibration: Path | None = None,
     threads: int = 2,
+    speed_repeats: int = 10,
 ) -> dict[str, Any]:
     """Checkpoint -> checked ONNX file at `out_path` (int8 when asked). Returns a JSON-able
     report: the fp32 export (exporter, parity, size, time), the contract, and for int8 the
@@ -316,6 +319,7 @@ def export_from_checkpoint(
                 threads=threads,
                 val_images=photos.images,
                 val_labels=photos.labels,
+                speed_repeats=speed_repeats,
             )
         report["int8"]["calibration_source"] = photos.source
         report["int8"]["skipped_photos"] = photos.skipped

@@ -1,0 +1,193 @@
+"""ONNX export: parity with PyTorch, the contract in metadata, dynamic batch, int8, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from counterscan.model import export as export_mod
+from counterscan.model.checkpoint import save_checkpoint
+from counterscan.model.cli import format_report
+from counterscan.model.config import ModelConfig
+from counterscan.model.export import (
+    ServingGraph,
+    export_from_checkpoint,
+    export_onnx,
+    make_session,
+    parity_images,
+)
+from counterscan.model.network import CounterfeitNet
+from counterscan.model.quantize import quantize_int8, roc_auc
+from counterscan.serve.contract import ModelContract, Thresholds
+from PIL import Image
+
+from counterscan.cli import main
+from counterscan.errors import CounterscanError
+
+SIZE = 64
+TEMPERATURE = 1.6
+CONTRACT = ModelContract(
+    model_version="export-test-1",
+    input_size=SIZE,
+    thresholds=Thresholds(high=0.7, low=0.2),
+    manifest_sha256="ab" * 32,
+    metrics={"roc_auc": 0.97, "n": 12},
+    created_at="2025-01-01T00:00:00+00:00",
+    extra={"counts": {"train": 8}},
+)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, pretrained_state) -> tuple[Path, object]:
+    model = CounterfeitNet(ModelConfig(image_size=SIZE))
+    model.load_state_dict(pretrained_state)
+    path = tmp_path_factory.mktemp("export") / "model.onnx"
+    report = export_onnx(model.eval(), model.config, CONTRACT, path, temperature=TEMPERATURE)
+    return path, report
+
+
+@pytest.fixture
+def graph(small_model: CounterfeitNet) -> ServingGraph:
+    return ServingGraph(small_model, small_model.config, TEMPERATURE).eval()
+
+
+def test_export_report_and_parity(exported) -> None:
+    path, report = exported
+    assert report.exporter.startswith("torchscript") and report.opset >= 17
+    assert report.batch_sizes == [1, 5]
+    assert report.size_bytes == path.stat().st_size > 10_000_000
+    assert report.parity["prob_counterfeit"] <= 1e-4
+    assert report.parity["embedding"] <= 1e-3 and report.parity["cam"] <= 1e-3
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7])
+def test_dynamic_batch_matches_pytorch(exported, graph: ServingGraph, batch: int) -> None:
+    session = make_session(exported[0], threads=2)
+    images = parity_images(batch, SIZE, seed=batch)
+    prob, emb, cam = session.run(None, {"images": images})
+    with torch.no_grad():
+        want = [t.numpy() for t in graph(torch.from_numpy(images))]
+    assert prob.shape == (batch,) and emb.shape == (batch, 1280) and cam.shape == (batch, 2, 2)
+    np.testing.assert_allclose(prob, want[0], atol=1e-4, rtol=0)
+    np.testing.assert_allclose(emb, want[1], atol=1e-3, rtol=0)
+    np.testing.assert_allclose(cam, want[2], atol=1e-3, rtol=0)
+    assert batch == 1 or np.ptp(prob) > 1e-4  # different images really give different scores
+    assert cam.min() >= 0.0 and cam.max() <= 1.0 + 1e-6
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+
+
+def test_graph_takes_raw_uint8_and_applies_temperature(exported, small_model) -> None:
+    session = make_session(exported[0])
+    (inp,) = session.get_inputs()
+    assert (inp.name, inp.type, inp.shape[1:]) == ("images", "tensor(uint8)", [SIZE, SIZE, 3])
+    assert [o.name for o in session.get_outputs()] == ["prob_counterfeit", "embedding", "cam"]
+    images = parity_images(2, SIZE, seed=9)
+    x = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 - 127 / 255) / (128 / 255)
+    with torch.no_grad():
+        logit = small_model(x).logit.numpy()
+    (prob,) = session.run(["prob_counterfeit"], {"images": images})
+    np.testing.assert_allclose(prob, 1 / (1 + np.exp(-logit / TEMPERATURE)), atol=1e-4)
+
+
+def test_contract_round_trips_through_onnxruntime_metadata(exported) -> None:
+    meta = make_session(exported[0]).get_modelmeta().custom_metadata_map
+    contract = ModelContract.from_metadata(meta)
+    assert contract.model_version == "export-test-1"
+    assert contract.temperature == TEMPERATURE
+    assert contract.thresholds == Thresholds(high=0.7, low=0.2)
+    assert contract.embedding_dim == 1280 and contract.cam_size == SIZE // 32
+    assert contract.metrics == {"roc_auc": 0.97, "n": 12}
+    assert contract.extra == {"counts": {"train": 8}}
+    assert contract.manifest_sha256 == "ab" * 32 and contract.backbone == "efficientnet_lite0"
+
+
+def test_failed_parity_raises_and_writes_nothing(
+    small_model, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(export_mod.TOLERANCES, "prob_counterfeit", -1.0)
+    out = tmp_path / "m.onnx"
+    with pytest.raises(RuntimeError, match="parity failed"):
+        export_onnx(small_model, small_model.config, CONTRACT, out, temperature=1.0)
+    assert not out.exists()
+    with pytest.raises(CounterscanError, match="input_size"):
+        bad = ModelContract(model_version="x", input_size=96)
+        export_onnx(small_model, small_model.config, bad, out, temperature=1.0)
+
+
+def test_int8_export_runs_and_keeps_the_contract(exported, tmp_path) -> None:
+    fp32_path = exported[0]
+    calibration = parity_images(16, SIZE, seed=3)
+    val = parity_images(12, SIZE, seed=4)
+    labels = np.array([0, 1] * 6)
+    report = quantize_int8(
+        fp32_path,
+        tmp_path / "int8.onnx",
+        calibration,
+        val_images=val,
+        val_labels=labels,
+        speed_repeats=2,
+    )
+    assert report["size_bytes"] < 0.5 * report["fp32_size_bytes"]
+    assert set(report["speed"]) == {"batch1", "batch8"}
+    assert report["auc"]["n"] == 12 and 0.0 <= report["auc"]["int8"] <= 1.0
+    assert report["agreement"]["embedding_min_cosine"] > 0.9
+    session = make_session(tmp_path / "int8.onnx")
+    contract = ModelContract.from_metadata(session.get_modelmeta().custom_metadata_map)
+    assert contract.model_version == "export-test-1+int8"
+    assert contract.temperature == TEMPERATURE and contract.cam_size == 2
+    assert contract.extra["quantization"]["format"] == "QDQ"
+    ops = {n.op_type for n in __import__("onnx").load(str(tmp_path / "int8.onnx")).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    prob, emb, cam = session.run(None, {"images": val[:3]})
+    assert prob.shape == (3,) and emb.shape == (3, 1280) and cam.shape == (3, 2, 2)
+
+
+def test_roc_auc_hand_computed() -> None:
+    assert roc_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == 0.75
+    assert roc_auc(np.array([0.5, 0.5]), np.array([0, 1])) == 0.5  # a tie counts half
+    assert np.isnan(roc_auc(np.array([0.1, 0.2]), np.array([1, 1])))
+
+
+def _tiny_dataset(root: Path) -> Path:
+    rng = np.random.default_rng(0)
+    for label in ("genuine", "counterfeit"):
+        (root / label).mkdir(parents=True)
+        for i in range(6):
+            pixels = rng.integers(0, 256, size=(80, 90, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / label / f"{i}.png")
+    (root / "genuine" / "broken.jpg").write_bytes(b"not an image")
+    return root
+
+
+def test_cli_export_fp32_and_int8(small_model, tmp_path, capsys: pytest.CaptureFixture) -> None:
+    meta = {"model_version": "cli-1", "temperature": 1.3, "thresholds": {"high": 0.9, "low": 0.1}}
+    meta["counts"] = {"train": 3}
+    ckpt = save_checkpoint(tmp_path / "best.pt", small_model, small_model.config, meta)
+    assert (
+        main(["export", str(ckpt), str(tmp_path / "m.onnx"), "--json", str(tmp_path / "r.json")])
+        == 0
+    )
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["contract"]["model_version"] == "cli-1"
+    assert report["contract"]["temperature"] == 1.3
+    assert report["contract"]["extra"] == {"counts": {"train": 3}}
+    assert report["fp32"]["parity"]["prob_counterfeit"] <= 1e-4
+    assert "parity vs PyTorch" in capsys.readouterr().out
+
+    data = _tiny_dataset(tmp_path / "data")
+    out8 = tmp_path / "m8.onnx"
+    # The function behind `--int8 --calibration DATA`, with fewer timing repeats than the CLI.
+    report8 = export_from_checkpoint(
+        ckpt, out8, int8=True, calibration=data, threads=1, speed_repeats=2
+    )
+    assert report8["contract"]["model_version"] == "cli-1+int8"
+    assert report8["int8"]["auc"]["n"] == 12
+    assert report8["int8"]["calibration_source"] == "all photos"
+    assert len(report8["int8"]["skipped_photos"]) == 1
+    assert "int8 size" in format_report(report8)
+
+    assert main(["export", str(ckpt), str(out8), "--int8"]) == 2  # no calibration photos
+    assert main(["export", str(tmp_path / "missing.pt"), str(out8)]) == 2
