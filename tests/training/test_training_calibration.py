@@ -1,0 +1,74 @@
+"""Temperature scaling and the priority thresholds on hand-made cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from counterscan.training import calibration
+from counterscan.training.metrics import expected_calibration_error, log_loss, sigmoid
+
+
+def test_temperature_repairs_an_overconfident_model() -> None:
+    rng = np.random.default_rng(0)
+    true_logit = rng.normal(0, 2, 4000)
+    y = (rng.uniform(size=4000) < sigmoid(true_logit)).astype(int)
+    logits = 3.0 * true_logit  # three times too confident
+    t = calibration.fit_temperature(logits, y)
+    assert t == pytest.approx(3.0, rel=0.1)
+    before, after = sigmoid(logits), calibration.calibrated(logits, t)
+    assert log_loss(y, after) < log_loss(y, before)
+    assert expected_calibration_error(y, after) < expected_calibration_error(y, before) / 2
+
+
+def test_temperature_of_an_underconfident_model_is_below_one() -> None:
+    rng = np.random.default_rng(1)
+    true_logit = rng.normal(0, 2, 4000)
+    y = (rng.uniform(size=4000) < sigmoid(true_logit)).astype(int)
+    assert calibration.fit_temperature(true_logit / 2, y) == pytest.approx(0.5, rel=0.1)
+
+
+def test_temperature_stays_finite_on_a_separable_set_and_degenerate_inputs() -> None:
+    logits = np.r_[np.linspace(-3, -2, 50), np.linspace(2, 3, 50)]
+    y = np.r_[np.zeros(50), np.ones(50)]
+    t = calibration.fit_temperature(logits, y)
+    # plain 0/1 targets would drive T to its lower bound; Platt's 51/52 give sigmoid(2.5/T) ~ .98
+    assert 0.5 < t < 0.8
+    assert calibration.fit_temperature([1.0, 2.0], [1, 1]) == 1.0
+    assert calibration.fit_temperature([1.0], [0]) == 1.0
+
+
+# Scores in decreasing order with their labels; 6 counterfeits.
+SCORES = [0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.3, 0.2, 0.1]
+LABELS = [1, 1, 0, 1, 1, 0, 1, 0, 1, 0]
+
+
+def test_thresholds_hand_case() -> None:
+    # precision of "score >= cut": .95->1, .9->1, .85->2/3, .8->3/4, .7->4/5, .6->2/3, .5->5/7 ...
+    choice = calibration.choose_thresholds(LABELS, SCORES)
+    assert choice.thresholds.high == 0.9 and choice.high_reached
+    assert choice.high_precision == 1.0 and choice.high_recall == pytest.approx(2 / 6)
+    # 95% of 6 counterfeits -> all 6 must stay at or above low: the lowest one, 0.2
+    assert choice.thresholds.low == 0.2 and choice.low_recall == 1.0
+    relaxed = calibration.choose_thresholds(
+        LABELS, SCORES, precision_target=0.75, recall_target=0.8
+    )
+    assert relaxed.thresholds.high == 0.7  # precision 4/5 there; 0.5 would be 5/7 < 0.75
+    assert relaxed.thresholds.low == 0.5  # ceil(0.8 * 6) = 5th highest counterfeit
+    assert relaxed.thresholds.priority(0.75) == "high"
+    assert relaxed.thresholds.priority(0.6) == "medium"
+    assert relaxed.thresholds.priority(0.49) == "low"
+
+
+def test_high_never_reached_and_low_clamped() -> None:
+    choice = calibration.choose_thresholds([0, 1], [0.9, 0.8])
+    assert not choice.high_reached and choice.thresholds.high == 1.0
+    assert choice.thresholds.low == 0.8
+    # all 20 counterfeits above every genuine photo: high = the lowest counterfeit (recall 1),
+    # low would be the 19th counterfeit, above high, so it is clamped: no medium band
+    scores = [0.5 + i / 50 for i in range(20)] + [0.1, 0.2]
+    labels = [1] * 20 + [0, 0]
+    choice = calibration.choose_thresholds(labels, scores)
+    assert choice.thresholds.high == pytest.approx(0.5)
+    assert choice.thresholds.low == choice.thresholds.high
+    with pytest.raises(ValueError, match="no counterfeit"):
+        calibration.choose_thresholds([0, 0], [0.1, 0.2])

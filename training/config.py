@@ -1,0 +1,97 @@
+"""Training settings: one typed dataclass whose defaults need no tuning on a few hundred to a
+few thousand labelled photos on a 2-core CPU machine.
+
+Why these defaults (measured on banknotes-bd, 1,175 phone photos, and the synthetic set; the
+numbers are in training/README.md):
+- image_size 224: see SPEED below; smaller sizes were faster but lost accuracy on fine print.
+- batch 32, AdamW lr 1e-3 with weight decay 0.02: the usual fine-tuning recipe for
+  EfficientNet-sized networks; a one-epoch linear warm-up protects the pretrained weights from
+  the first, noisy gradients of the randomly initialised head, then cosine decay to 1% of lr.
+- freeze the stem and first blocks for the first epochs: the early layers already detect edges
+  and textures; training only the later ones at first is faster (no backward pass through the
+  high-resolution layers) and keeps the random head from wrecking them.
+- early stopping on validation average precision (the ranking quality the inspectors' queue
+  depends on), ties broken by validation loss, with patience 4 epochs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from counterscan.errors import CounterscanError
+
+
+@dataclass
+class TrainConfig:
+    # --- data
+    image_size: int = 224  # network input, pixels (multiple of 32); the ONNX file fixes it
+    cache_scale: float = 1.15  # train photos are decoded once at image_size * this, then cropped
+    val_fraction: float = 0.15  # of the groups, when the dataset has no split of its own
+    test_fraction: float = 0.15
+    # --- optimisation
+    epochs: int = 15  # at most; early stopping usually ends sooner
+    batch_size: int = 32  # global batch (split across processes under torchrun)
+    lr: float = 1e-3  # peak learning rate of AdamW, reached after the warm-up
+    weight_decay: float = 0.02
+    warmup_epochs: float = 1.0
+    min_lr_ratio: float = 0.01  # the cosine decays to lr * this
+    grad_clip: float = 2.0  # max gradient norm; guards against one bad batch
+    patience: int = 4  # epochs without a better validation AP before stopping
+    balance: str = (
+        "pos_weight"  # "pos_weight" (weight counterfeits by n_genuine/n_counterfeit) or "none"
+    )
+    # --- speed
+    freeze_blocks: int = 6  # stem + this many MBConv blocks stay frozen ...
+    freeze_epochs: int = 2  # ... for this many epochs, then everything trains
+    channels_last: bool = True  # faster convolutions on CPU (measured)
+    threads: int = 0  # torch CPU threads; 0 = leave torch's default (one per core)
+    eval_batch_size: int = 64
+    # --- model
+    pretrained: bool = True  # start from the ImageNet weights (False only for tests)
+    dropout: float = 0.2
+    drop_connect: float = 0.1
+    # --- reproducibility
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.image_size < 32 or self.image_size % 32:
+            problems.append(f"image_size must be a positive multiple of 32, got {self.image_size}")
+        if self.epochs < 1:
+            problems.append("epochs must be at least 1")
+        if self.batch_size < 2:
+            problems.append("batch_size must be at least 2 (BatchNorm needs two photos)")
+        if not 0 < self.val_fraction < 1 or not 0 <= self.test_fraction < 1:
+            problems.append("val_fraction must be in (0, 1) and test_fraction in [0, 1)")
+        elif self.val_fraction + self.test_fraction >= 0.9:
+            problems.append("val_fraction + test_fraction leave too little to train on")
+        if self.balance not in ("pos_weight", "none"):
+            problems.append(f"balance must be 'pos_weight' or 'none', got {self.balance!r}")
+        if self.cache_scale < 1.0:
+            problems.append("cache_scale must be >= 1")
+        if self.lr <= 0 or self.patience < 1 or self.freeze_blocks < 0 or self.freeze_epochs < 0:
+            problems.append("lr must be > 0, patience >= 1, freeze_* >= 0")
+        if problems:
+            raise CounterscanError("; ".join(problems))
+
+    @property
+    def cache_size(self) -> int:
+        """Side of the cached training photos (a little larger than the input, for random crops)."""
+        return round(self.image_size * self.cache_scale)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise CounterscanError(f"training config has unknown fields: {', '.join(unknown)}")
+        return cls(**data)
+
+    def differences(self, other: TrainConfig) -> list[str]:
+        """Names of the fields whose values differ (for --resume with other settings)."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [k for k in mine if mine[k] != theirs[k]]
