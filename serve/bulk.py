@@ -136,7 +136,7 @@ def _prepare_file(path: Path, size: int, limits: Limits) -> Prepared | ImageReje
     except OSError as e:
         return ImageRejected(0, f"cannot read the file: {e.strerror or e}")
     try:
-        return prepare(data, size, limits)
+        return prepare(data, size, limits, photo_side=0)
     except ImageRejected as e:
         return e
 

@@ -15,7 +15,7 @@ from counterscan.serve.batching import MicroBatcher, Scored, run_batch
 from counterscan.serve.contract import ModelContract
 from counterscan.serve.heatmap import DISPLAY_SIZE, overlay_png
 from counterscan.serve.metrics import Metrics
-from counterscan.serve.prepare import ImageRejected, Limits, Prepared, prepare
+from counterscan.serve.prepare import PHOTO_SIDE, ImageRejected, Limits, Prepared, prepare
 from counterscan.serve.scorer import Scorer, Threads
 from counterscan.serve.settings import Settings
 
@@ -72,15 +72,16 @@ class Engine:
     async def prepare_many(
         self, images: Sequence[bytes], *, keep_photo: bool = False, sha256s: Sequence[str] = ()
     ) -> list[Prepared | ImageRejected]:
-        """Decode images in parallel; a bad one becomes an ImageRejected in its slot."""
+        """Decode images in parallel; a bad one becomes an ImageRejected in its slot.
+        `keep_photo`: keep the photo large enough for a heat-map overlay (else thumbnail size)."""
         loop = asyncio.get_running_loop()
         size = self._scorer.input_size
-        side = max(size, DISPLAY_SIZE) if keep_photo else 0
+        side = DISPLAY_SIZE if keep_photo else PHOTO_SIDE
         hashes = list(sha256s) or [None] * len(images)
 
         def one(data: bytes, sha: str | None) -> Prepared | ImageRejected:
             try:
-                return prepare(data, size, self.limits, sha256=sha, keep_photo_side=side)
+                return prepare(data, size, self.limits, sha256=sha, photo_side=side)
             except ImageRejected as e:
                 return e
 
@@ -97,7 +98,7 @@ class Engine:
     async def heatmap_for(self, prepared: Prepared, scored: Scored) -> bytes:
         """PNG overlay for an image already scored (its photo kept by prepare_many)."""
         if prepared.photo is None:
-            raise ValueError("prepare the image with keep_photo=True to draw its heat map")
+            raise ValueError("the image was prepared without its photo")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._decoders, overlay_png, prepared.photo, scored.cam)
 
@@ -105,8 +106,7 @@ class Engine:
         """Stored image bytes -> PNG heat-map overlay. Synchronous and thread-safe (call it from
         a plain `def` route, or through `aheatmap_png` from async code). Raises ImageRejected."""
         scorer = self._scorer
-        side = max(scorer.input_size, DISPLAY_SIZE)
-        prepared = prepare(image_bytes, scorer.input_size, self.limits, keep_photo_side=side)
+        prepared = prepare(image_bytes, scorer.input_size, self.limits, photo_side=DISPLAY_SIZE)
         (scored,) = run_batch(scorer, [prepared.model_input])
         assert prepared.photo is not None
         return overlay_png(prepared.photo, scored.cam)

@@ -11,6 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 from counterscan.datasets.hashing import phash, phash_hex, sha256_bytes
 from counterscan.serve.images import ImageDecodeError, decode_image, resize_to_square
+from PIL import Image
+
+# Short side kept of each photo: thumbnails are 320 px on their long side (storage/evidence.py),
+# and a 12 MP JPEG still decodes at 1/8 scale (375 px) for it.
+PHOTO_SIDE = 320
 
 # ImageDecodeError.kind -> HTTP status
 _STATUS = {
@@ -49,7 +54,7 @@ class Prepared:
     width: int  # of the photo as displayed (EXIF orientation applied), full resolution
     height: int
     format: str  # e.g. "JPEG"
-    photo: np.ndarray | None  # (H', W', 3) decoded photo (maybe reduced), kept for heat maps
+    photo: np.ndarray | None  # (H', W', 3) the photo at a reduced size: thumbnail, heat map
 
 
 def check_size(data: bytes, limits: Limits) -> None:
@@ -65,18 +70,19 @@ def prepare(
     limits: Limits,
     *,
     sha256: str | None = None,
-    keep_photo_side: int = 0,
+    photo_side: int = PHOTO_SIDE,
 ) -> Prepared:
     """Decode, hash and resize one image. Raises ImageRejected.
 
-    `keep_photo_side` > 0 keeps the decoded photo with at least that short side (for a heat-map
-    overlay); 0 lets large JPEGs decode at the smallest size that still covers the model input.
+    `photo_side` > 0 also keeps the photo, with a short side of at least that many pixels (when
+    the photo has them) but not much more, so a batch of 12 MP images does not hold 12 MP
+    arrays; 0 keeps none and lets large JPEGs decode at the smallest size covering the input.
     """
     check_size(data, limits)
     try:
         decoded = decode_image(
             data,
-            target=max(input_size, keep_photo_side),
+            target=max(input_size, photo_side),
             max_pixels=limits.max_image_pixels,
         )
     except ImageDecodeError as e:
@@ -90,8 +96,16 @@ def prepare(
         width=width,
         height=height,
         format=decoded.format,
-        photo=rgb if keep_photo_side else None,
+        photo=_reduce(rgb, photo_side) if photo_side else None,
     )
+
+
+def _reduce(rgb: np.ndarray, side: int) -> np.ndarray:
+    """Shrink by a whole factor (fast box filter) while the short side stays >= side."""
+    factor = min(rgb.shape[:2]) // side
+    if factor < 2:
+        return rgb
+    return np.asarray(Image.fromarray(rgb).reduce(factor))
 
 
 def _displayed_size(stored: tuple[int, int], width: int, height: int) -> tuple[int, int]:

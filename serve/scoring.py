@@ -98,14 +98,15 @@ async def score_submissions(
     for i, sha in enumerate(shas):
         if outcomes[i] is not None or sha is None:
             continue
-        if first.get(sha) is not None and outcomes[first[sha]] is not None:
-            outcomes[i] = outcomes[first[sha]]  # a repeat of a rejected image
+        leader = first.get(sha)
+        if leader is not None and isinstance(outcomes[leader], ImageRejected):
+            outcomes[i] = outcomes[leader]  # a repeat of a rejected image
             continue
         record = cached.get(sha) or new_records[sha]
         if isinstance(record, ImageRejected):
             outcomes[i] = record
             continue
-        was_cached = cached.get(sha) is not None or first.get(sha) != i
+        was_cached = cached.get(sha) is not None or leader != i
         outcomes[i] = result_body(record, cached=was_cached, heatmap_b64=pictures.get(sha))
 
     final: list[Outcome] = [o for o in outcomes if o is not None]

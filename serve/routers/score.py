@@ -19,6 +19,7 @@ from counterscan.serve.security import Principal, require_role
 from counterscan.serve.settings import Settings
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
@@ -126,7 +127,7 @@ async def _multipart_items(
     limit = settings.max_batch_images
     try:
         form = await request.form(max_files=limit, max_fields=4 * limit + 16)
-    except HTTPException as e:
+    except StarletteHTTPException as e:
         # Starlette words it "Too many files..." with a 400; for us that is a size limit.
         if e.status_code == 400 and "too many files" in str(e.detail).lower():
             raise HTTPException(413, f"a batch may hold at most {limit} images") from None

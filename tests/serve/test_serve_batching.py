@@ -1,0 +1,116 @@
+"""Micro-batching: concurrent requests share ONNX Runtime calls, results stay per image."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from counterscan.serve.batching import MicroBatcher, run_batch
+from counterscan.serve.metrics import Metrics
+from counterscan.serve.scorer import Scorer, Threads
+
+
+@pytest.fixture(scope="module")
+def scorer(onnx_model_path) -> Scorer:
+    return Scorer.load(onnx_model_path, Threads(intra_op=1))
+
+
+def _images(n: int, size: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (size, size, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def _batch_stats(metrics: Metrics) -> tuple[float, float]:
+    reg = metrics.registry
+    count = reg.get_sample_value("counterscan_inference_batch_size_count") or 0.0
+    total = reg.get_sample_value("counterscan_inference_batch_size_sum") or 0.0
+    return count, total
+
+
+def test_concurrent_submissions_share_one_call(scorer: Scorer) -> None:
+    metrics = Metrics()
+    images = _images(8, scorer.input_size)
+
+    async def main() -> list[float]:
+        batcher = MicroBatcher(lambda: scorer, metrics, max_size=16, max_wait_s=0.2)
+        await batcher.start()
+        try:
+            results = await asyncio.gather(*(batcher.score([im]) for im in images))
+        finally:
+            await batcher.stop()
+        return [r[0].prob for r in results]
+
+    probs = asyncio.run(main())
+    assert _batch_stats(metrics) == (1.0, 8.0)  # one ORT call of 8
+    alone = [s.prob for s in run_batch(scorer, images)]
+    np.testing.assert_allclose(probs, alone, atol=1e-5)  # each got its own result back
+
+
+def test_max_size_splits_batches(scorer: Scorer) -> None:
+    metrics = Metrics()
+
+    async def main() -> int:
+        batcher = MicroBatcher(lambda: scorer, metrics, max_size=4, max_wait_s=0.05)
+        await batcher.start()
+        try:
+            return len(await batcher.score(_images(10, scorer.input_size)))
+        finally:
+            await batcher.stop()
+
+    assert asyncio.run(main()) == 10
+    count, total = _batch_stats(metrics)
+    assert total == 10 and count == 3  # 4 + 4 + 2
+
+
+def test_batching_off_calls_the_model_per_request(scorer: Scorer) -> None:
+    metrics = Metrics()
+
+    async def main() -> None:
+        batcher = MicroBatcher(lambda: scorer, metrics, max_size=8, enabled=False)
+        await batcher.start()
+        await asyncio.gather(*(batcher.score([im]) for im in _images(4, scorer.input_size)))
+        await batcher.stop()
+
+    asyncio.run(main())
+    assert _batch_stats(metrics) == (4.0, 4.0)
+
+
+def test_a_failing_model_call_fails_its_requests_not_the_batcher(scorer: Scorer) -> None:
+    metrics = Metrics()
+
+    async def main() -> None:
+        batcher = MicroBatcher(lambda: scorer, metrics, max_size=4, max_wait_s=0.0)
+        await batcher.start()
+        try:
+            with pytest.raises(ValueError):
+                await batcher.score([np.zeros((5, 5), np.uint8)])  # wrong shape
+            ok = await batcher.score(_images(1, scorer.input_size))
+            assert 0.0 <= ok[0].prob <= 1.0
+        finally:
+            await batcher.stop()
+
+    asyncio.run(main())
+
+
+def test_concurrent_http_requests_are_batched(make_client, make_image) -> None:
+    client = make_client(batch_max_wait_ms=100, batch_max_size=32)
+    images = [make_image(seed=500 + i) for i in range(8)]
+
+    def post(data: bytes) -> int:
+        r = client.post("/v1/score", files={"image": ("p.jpg", data, "image/jpeg")})
+        return r.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(post, images)) == [200] * 8
+    metrics = client.get("/metrics").text
+    samples = dict(
+        line.rsplit(" ", 1)
+        for line in metrics.splitlines()
+        if line.startswith("counterscan_inference_batch_size_")
+    )
+    count = float(samples["counterscan_inference_batch_size_count"])
+    total = float(samples["counterscan_inference_batch_size_sum"])
+    assert total == 8  # (the warm-up calls the model directly, not through the batcher)
+    assert count < 8, f"8 concurrent requests took {count} model calls: no batching"

@@ -1,0 +1,151 @@
+"""A real `counterscan serve` process on a free loopback port: start, ready, score over HTTP,
+SIGHUP reload (a good file, then a broken one), stop. And the service never imports torch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTERSCAN_")}
+    env["COUNTERSCAN_INTRA_OP_THREADS"] = "1"
+    return env
+
+
+def _wait_until(check, timeout: float = 60.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_serve_process_end_to_end(tmp_path: Path, onnx_model_path, model_variant, make_image):
+    served = tmp_path / "model.onnx"
+    shutil.copy(onnx_model_path, served)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "counterscan", "serve", "--model", str(served),
+         "--db", f"sqlite:///{tmp_path / 'cs.db'}", "--data-dir", str(tmp_path / "store"),
+         "--port", str(port), "--log-level", "info"],
+        stdout=log, stderr=subprocess.STDOUT, env=_env(),
+    )  # fmt: skip
+    try:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            _wait_until(lambda: http.get("/readyz").status_code == 200, what="/readyz")
+            r = http.post("/v1/score", files={"image": ("p.jpg", make_image(seed=1), "image/jpeg")})
+            assert r.status_code == 200, r.text
+            assert r.json()["model_version"] == "test-model-1"
+            files = [("images", (f"{i}.jpg", make_image(seed=i), "image/jpeg")) for i in range(3)]
+            files.append(("images", ("bad.jpg", b"junk", "image/jpeg")))
+            results = http.post("/v1/score/batch", files=files).json()["results"]
+            assert [x["ok"] for x in results] == [True, True, True, False]
+
+            # Deploy a new model over the served file, then SIGHUP.
+            shutil.copy(model_variant("v2"), served)
+            proc.send_signal(signal.SIGHUP)
+            _wait_until(
+                lambda: http.get("/v1/model").json()["model_version"] == "v2", what="reload to v2"
+            )
+            # A broken file and SIGHUP: refused, v2 keeps serving, the process lives on.
+            served.write_bytes(b"broken")
+            proc.send_signal(signal.SIGHUP)
+            _wait_until(
+                lambda: 'outcome="refused"} 1.0' in http.get("/metrics").text, what="refusal"
+            )
+            assert proc.poll() is None
+            assert http.get("/v1/model").json()["model_version"] == "v2"
+            r = http.post("/v1/score", files={"image": ("p.jpg", make_image(seed=2), "image/jpeg")})
+            assert r.status_code == 200 and r.json()["model_version"] == "v2"
+        proc.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal: exit by SIGTERM.
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert "model reloaded: test-model-1 -> v2" in text
+    assert "model reload refused" in text
+    assert "Application shutdown complete" in text
+
+
+def test_serve_refuses_public_host_without_keys(tmp_path: Path, onnx_model_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "counterscan", "serve", "--model", str(onnx_model_path),
+         "--host", "0.0.0.0", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, env=_env(), timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "refusing to listen on 0.0.0.0 without API keys" in lines[0]
+
+
+def test_serve_bad_model_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"nope")
+    proc = subprocess.run(
+        [sys.executable, "-m", "counterscan", "serve", "--model", str(bad),
+         "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, env=_env(), timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "is not a loadable ONNX model" in proc.stderr
+
+
+def test_serving_never_imports_torch(tmp_path: Path, onnx_model_path, make_image) -> None:
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(make_image(size=(640, 480), seed=4))
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from fastapi.testclient import TestClient
+        from counterscan.serve.app import create_app
+        from counterscan.serve.settings import Settings
+
+        settings = Settings(model=Path({str(onnx_model_path)!r}),
+                            data_dir=Path({str(tmp_path / "store")!r}), intra_op_threads=1)
+        with TestClient(create_app(settings)) as client:
+            files = {{"image": ("p.jpg", Path({str(photo)!r}).read_bytes(), "image/jpeg")}}
+            r = client.post("/v1/score", files=files, data={{"heatmap": "1"}})
+            assert r.status_code == 200, r.text
+            client.get("/metrics")
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision"))
+        assert not heavy, heavy
+        print("ok")
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("ok")
