@@ -201,6 +201,7 @@ def shot(tmp_path: Path) -> Callable[[Any, str], Path]:
 
     def take(page: Any, name: str) -> Path:
         path = folder / f"{name}.png"
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky bar would show mid-page otherwise
         page.screenshot(path=str(path), full_page=True)
         return path
 
@@ -221,6 +222,12 @@ def product_photo(seed: int, size: tuple[int, int] = (480, 360)) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=88)
     return buf.getvalue()
+
+
+@pytest.fixture
+def photo_bytes() -> Callable[..., bytes]:
+    """photo_bytes(seed, size=(480, 360)) -> JPEG bytes (tests cannot import this file)."""
+    return product_photo
 
 
 @pytest.fixture

@@ -108,7 +108,12 @@ export function formatNumber(x, digits = 3) {
 export function formatDateTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso || '');
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+  // Vietnamese reads best as 14:05 28/11/2026; English as 28 Nov 2026, 14:05 (or its US order).
+  const options =
+    lang === 'vi'
+      ? { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }
+      : { dateStyle: 'medium', timeStyle: 'short' };
+  return new Intl.DateTimeFormat(locale(), options).format(d);
 }
 
 /** "3 hours ago" / "3 giờ trước", in the largest unit that fits. */
