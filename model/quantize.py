@@ -86,24 +86,30 @@ def _run_all(session: Any, images: np.ndarray, outputs: list[str]) -> list[np.nd
     return [np.concatenate([p[k] for p in parts]) for k in range(len(outputs))]
 
 
-def median_latency_ms(session: Any, images: np.ndarray, repeats: int) -> float:
-    session.run(None, {INPUT_NAME: images})  # warm-up: first run allocates
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        session.run(None, {INPUT_NAME: images})
-        times.append((time.perf_counter() - start) * 1000.0)
-    return round(statistics.median(times), 2)
+def _time_ms(session: Any, images: np.ndarray) -> float:
+    start = time.perf_counter()
+    session.run(None, {INPUT_NAME: images})
+    return (time.perf_counter() - start) * 1000.0
 
 
 def _speed(fp32: Any, int8: Any, size: int, repeats: int) -> dict[str, Any]:
+    """Median latency per batch size. The two models run alternately, so a busy machine (other
+    jobs on the same cores) slows both alike instead of whichever happened to run second."""
     rng = np.random.default_rng(0)
     out: dict[str, Any] = {}
     for batch in SPEED_BATCHES:
         images = rng.integers(0, 256, size=(batch, size, size, 3), dtype=np.uint8)
-        a = median_latency_ms(fp32, images, repeats)
-        b = median_latency_ms(int8, images, repeats)
-        out[f"batch{batch}"] = {"fp32_ms": a, "int8_ms": b, "speedup": round(a / b, 2)}
+        _time_ms(fp32, images), _time_ms(int8, images)  # warm-up: first runs allocate
+        times: dict[str, list[float]] = {"fp32": [], "int8": []}
+        for _ in range(repeats):
+            times["fp32"].append(_time_ms(fp32, images))
+            times["int8"].append(_time_ms(int8, images))
+        a, b = statistics.median(times["fp32"]), statistics.median(times["int8"])
+        out[f"batch{batch}"] = {
+            "fp32_ms": round(a, 2),
+            "int8_ms": round(b, 2),
+            "speedup": round(a / b, 2),
+        }
     return out
 
 
