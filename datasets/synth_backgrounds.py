@@ -56,10 +56,11 @@ def _cloth(size: Size, rng: np.random.Generator) -> np.ndarray:
 def _marble(size: Size, rng: np.random.Generator) -> np.ndarray:
     w, h = size
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    turb = _smooth_noise(size, 50, rng) * 6 + _smooth_noise(size, 15, rng) * 1.5
+    turb = _smooth_noise(size, 90, rng) * 2.5 + _smooth_noise(size, 20, rng) * 0.5
     a = rng.uniform(0, np.pi)
-    veins = np.abs(np.sin((xx * np.cos(a) + yy * np.sin(a)) / rng.uniform(25, 60) + turb))
-    shade = 1 - 0.28 * np.exp(-veins * 12) - 0.04 * _smooth_noise(size, 30, rng)
+    veins = np.abs(np.sin((xx * np.cos(a) + yy * np.sin(a)) / rng.uniform(40, 90) + turb))
+    clouds = _smooth_noise(size, 60, rng)
+    shade = 1 - 0.22 * np.exp(-veins * 25) - 0.06 * clouds
     tone = np.array([236, 234, 230], np.float32) * rng.uniform(0.92, 1.02)
     return tone * shade[..., None]
 
@@ -75,7 +76,7 @@ def _sweep(size: Size, rng: np.random.Generator) -> np.ndarray:
 
 def _paper(size: Size, rng: np.random.Generator) -> np.ndarray:
     tone = np.array([246, 246, 244], np.float32) - rng.uniform(0, 18)
-    return tone * (1 - 0.05 * _smooth_noise(size, 60, rng))[..., None]
+    return tone * (1 - 0.03 * _smooth_noise(size, 120, rng))[..., None]
 
 
 def _clutter(size: Size, rng: np.random.Generator) -> np.ndarray:
@@ -87,7 +88,7 @@ def _clutter(size: Size, rng: np.random.Generator) -> np.ndarray:
     for _ in range(int(rng.integers(2, 5))):
         x, y = rng.uniform(-0.1, 1.0) * w, rng.uniform(-0.1, 1.0) * h
         bw, bh = rng.uniform(0.15, 0.4) * w, rng.uniform(0.15, 0.4) * h
-        c = tuple(int(v) for v in rng.integers(20, 250, 3))
+        c = tuple(int(v * 0.6 + 50) for v in rng.integers(20, 250, 3))  # muted household colours
         if rng.random() < 0.5:
             d.ellipse((x, y, x + bw, y + bw), fill=c, outline=tuple(v // 2 for v in c), width=3)
         else:

@@ -106,9 +106,9 @@ def misspelt_text(d: Design, rng: np.random.Generator, level: str) -> None:
     if level == "easy":  # no Vietnamese diacritics at all: a foreign print shop
         d.origin = "".join(_strip(c) for c in d.origin)
         d.product = "".join(_strip(c) for c in d.product)
-    elif rng.random() < 0.5:
+    elif rng.random() < 0.3:
         d.origin = _misspell(d.origin, rng, level)
-    else:
+    else:  # the product name is printed larger: the more common place to catch a typo
         d.product = _misspell(d.product, rng, level)
 
 
@@ -138,11 +138,10 @@ def missing_hologram(d: Design, rng: np.random.Generator, level: str) -> None:
 
 
 def fake_hologram(d: Design, rng: np.random.Generator, level: str) -> None:
-    if level == "easy" or (level == "medium" and rng.random() < 0.5):
-        d.hologram = "flat"
-    elif rng.random() < 0.5:
-        d.hologram = "dull"
-    else:
+    """Easy: plain silver foil. Harder: a printed imitation with weak colours and no micro-lines,
+    sometimes with its text misspelt as well."""
+    d.hologram = "flat" if level == "easy" or (level == "medium" and rng.random() < 0.5) else "dull"
+    if level != "easy" and rng.random() < 0.5:
         d.hologram_text = _misspell(d.hologram_text, rng, "hard")
 
 

@@ -58,14 +58,25 @@ def _on(background: RGB, ink: RGB) -> RGB:
     return (255, 255, 255) if _luma(background) < 140 else (25, 25, 25)
 
 
-def _decorate(d: ImageDraw.ImageDraw, design: Design, W: int, H: int, wide: bool) -> RGB:
-    """Background bands by brand layout. Returns the colour behind the header (brand name)."""
+def _dark(*candidates: RGB) -> RGB:
+    """The first colour dark enough to carry white text (or a dark green)."""
+    return next((c for c in candidates if _luma(c) < 150), (20, 90, 60))
+
+
+def _paste_centred(img: Image.Image, tile: Image.Image, x: float, y: float) -> None:
+    img.paste(tile, (round(x - tile.width / 2), round(y - tile.height / 2)), tile)
+
+
+def _decorate(d: ImageDraw.ImageDraw, design: Design, W: int, H: int, wide: bool) -> float:
+    """Paint the background bands of the brand's layout. Returns the band edge as a fraction of
+    H: layout 0 has the band above it, layout 2 below it, layout 1 has no band behind text."""
     b = design.brand
     d.rectangle((0, 0, W, H), fill=b.secondary)
     if b.layout == 0:  # top band
-        d.rectangle((0, 0, W, H * (0.31 if not wide else 0.33)), fill=b.primary)
+        edge = 0.31 if not wide else 0.33
+        d.rectangle((0, 0, W, H * edge), fill=b.primary)
         d.rectangle((0, H * 0.985, W, H), fill=b.primary)
-        return b.primary
+        return edge
     if b.layout == 1:  # diagonal band behind the illustration
         band = _mix(b.primary, b.secondary, 0.55)
         if wide:
@@ -73,13 +84,20 @@ def _decorate(d: ImageDraw.ImageDraw, design: Design, W: int, H: int, wide: bool
         else:
             d.polygon([(0, H * 0.47), (W, H * 0.40), (W, H * 0.67), (0, H * 0.74)], fill=band)
         d.rectangle((0, 0, W, H * 0.02), fill=b.accent)
-        return b.secondary
+        return 0.0
     # layout 2: bottom wave
-    top = H * (0.68 if not wide else 0.71)
+    edge = 0.68 if not wide else 0.71
     xs = np.linspace(0, W, 25)
-    wave = [(float(x), top + H * 0.025 * np.sin(x / W * 2 * np.pi)) for x in xs]
+    wave = [(float(x), H * edge + H * 0.025 * np.sin(x / W * 2 * np.pi)) for x in xs]
     d.polygon([*wave, (W, H), (0, H)], fill=b.primary)
-    return b.secondary
+    return edge
+
+
+def _behind(design: Design, edge: float, y: float) -> RGB:
+    """The print colour behind text centred at height fraction `y`."""
+    b = design.brand
+    on_band = (b.layout == 0 and y < edge) or (b.layout == 2 and y > edge + 0.03)
+    return b.primary if on_band else b.secondary
 
 
 def render_label(design: Design, rng: np.random.Generator) -> Image.Image:
@@ -91,46 +109,48 @@ def render_label(design: Design, rng: np.random.Generator) -> Image.Image:
     pos = WIDE if wide else TALL
     img = Image.new("RGB", (W, H))
     d = ImageDraw.Draw(img)
-    header = _decorate(d, design, W, H, wide)
-    lower = b.primary if b.layout == 2 else b.secondary  # colour behind the bottom row
+    edge = _decorate(d, design, W, H, wide)
 
     x, y, s = pos["logo"]
     size = round(s * H)
+    if b.layout == 0:  # on the band: the logo sits on a disc of the label colour
+        r = size * 0.56
+        d.ellipse((x * W - r, y * H - r, x * W + r, y * H + r), fill=b.secondary)
     tile = marks.logo(size, design.logo_shape, *design.logo_colours, design.logo_letter)
-    img.paste(tile, (round(x * W - size / 2), round(y * H - size / 2)), tile)
+    _paste_centred(img, tile, x * W, y * H)
 
-    def text(key: str, value: str, stem: str, background: RGB) -> None:
+    def text(key: str, value: str, stem: str) -> None:
         x, y, bw, bh = pos[key]
-        draw_fitted(d, (x * W, y * H), value, stem, (bw * W, bh * H), _on(background, b.ink))
+        colour = _on(_behind(design, edge, y), b.ink)
+        draw_fitted(d, (x * W, y * H), value, stem, (bw * W, bh * H), colour)
 
-    text("brand", design.brand_text, design.brand_font, header)
-    text("product", design.product, SANS_BOLD, b.secondary)
-    text("tagline", design.tagline, SANS, b.secondary)
-    text("net", design.net, SANS_BOLD, lower)
-    text("small", design.small_print[0] + " · " + design.small_print[1], SANS, lower)
-    text("lot", design.lot, SANS, lower)
+    text("brand", design.brand_text, design.brand_font)
+    text("product", design.product, SANS_BOLD)
+    text("tagline", design.tagline, SANS)
+    text("net", design.net, SANS_BOLD)
+    text("small", design.small_print[0] + " · " + design.small_print[1], SANS)
+    text("lot", design.lot, SANS)
 
     x, y, bw, bh = pos["icon"]
     tile = marks.icon(kind.icon, round(bw * W), round(bh * H), b.primary, b.accent)
-    img.paste(tile, (round((x - bw / 2) * W), round((y - bh / 2) * H)), tile)
-
+    _paste_centred(img, tile, x * W, y * H)
     if design.cert:
         x, y, s = pos["cert"]
-        size = round(s * W)
         tile = marks.cert_badge(
-            size, design.cert, (20, 90, 60) if b.layout != 2 else b.accent, design.cert_rings
+            round(s * W), design.cert, _dark(b.accent, b.ink), design.cert_rings
         )
-        img.paste(tile, (round(x * W - size / 2), round(y * H - size / 2)), tile)
+        _paste_centred(img, tile, x * W, y * H)
     if design.hologram != "missing":
         x, y, hw, hh = pos["hologram"]
-        w, h = round(hw * W), round(hh * W)
         phase = float(rng.random())  # a hologram's colours change with the light
-        tile = marks.hologram(w, h, design.hologram, design.hologram_text, phase)
-        img.paste(tile, (round(x * W - w / 2), round(y * H - h / 2)), tile)
+        tile = marks.hologram(
+            round(hw * W), round(hh * W), design.hologram, design.hologram_text, phase
+        )
+        _paste_centred(img, tile, x * W, y * H)
     x, y, bw, bh = pos["origin"]
-    w, h = round(bw * W), round(bh * H)
-    tile = marks.origin_ribbon(w, h, design.origin, b.accent if b.layout != 2 else b.ink)
-    img.paste(tile, (round(x * W - w / 2), round(y * H - h / 2)), tile)
+    ribbon = _dark(b.ink, b.primary) if b.layout == 2 else _dark(b.accent, b.primary, b.ink)
+    tile = marks.origin_ribbon(round(bw * W), round(bh * H), design.origin, ribbon)
+    _paste_centred(img, tile, x * W, y * H)
     return _print_effects(img, design)
 
 
