@@ -15,10 +15,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 from counterscan.datasets.hashing import phash, sha256_bytes
 from counterscan.datasets.neardup import thumbnail
 from counterscan.serve.images import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image
-from tqdm import tqdm
 
 # The perceptual hash only looks at a 32x32 thumbnail, so JPEGs are decoded at reduced size
 # (DCT scaling: several times faster on phone photos). The short side stays >= this many pixels.

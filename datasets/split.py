@@ -32,7 +32,6 @@ from counterscan.datasets.reader import (
     read_dataset,
     write_manifest,
 )
-
 from counterscan.errors import CounterscanError
 
 
