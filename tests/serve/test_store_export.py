@@ -6,11 +6,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from counterscan.datasets.reader import read_dataset
+from counterscan.errors import CounterscanError
 from counterscan.serve.storage import Store
 from counterscan.serve.verdict_export import export_verdicts
-
-from counterscan.errors import CounterscanError
 
 
 @pytest.fixture
@@ -126,3 +126,24 @@ def test_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
     with pytest.raises(CounterscanError, match="does not exist"):
         export_verdicts(f"sqlite:///{db}", tmp_path / "data", tmp_path / "out")
     assert not db.exists()
+
+
+def test_cli_from_verdicts(
+    reviewed: dict[str, str], db_url: str, data_dir: Path, tmp_path: Path, capsys
+) -> None:
+    from counterscan.cli import main
+
+    out, report = tmp_path / "ds", tmp_path / "summary.json"
+    argv = ["data", "from-verdicts", "--db", db_url, "--data-dir", str(data_dir), str(out)]
+    assert main([*argv, "--json", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "exported 4 photos (2 counterfeit, 2 genuine)" in printed
+    assert "skipped 1 unsure" in printed
+    import json
+
+    assert json.loads(report.read_text())["samples"] == 4
+    assert len(read_dataset(out).samples) == 4
+    # again into the same folder: refused with one line, exit 2
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not an empty folder" in err
