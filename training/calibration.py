@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from counterscan.serve.contract import Thresholds
 from counterscan.training.metrics import pr_points, sigmoid
 

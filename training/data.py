@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from counterscan.datasets.reader import Sample
-from counterscan.serve.images import ImageDecodeError, to_model_input
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
+from counterscan.datasets.reader import Sample
 from counterscan.errors import CounterscanError
+from counterscan.serve.images import ImageDecodeError, to_model_input
 
 MAX_CACHE_BYTES = 16 * 1024**3  # refuse to plan a cache larger than this (16 GB)
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from counterscan.model.preprocess import NormalizeUint8
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
+
+from counterscan.model.preprocess import NormalizeUint8
 
 
 @dataclass

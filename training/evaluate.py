@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
+
 from counterscan.datasets.reader import Sample, read_dataset
+from counterscan.errors import CounterscanError
 from counterscan.serve.contract import INPUT_NAME, OUTPUT_CAM, OUTPUT_PROB, ModelContract
 from counterscan.serve.images import ImageDecodeError, to_model_input
 from counterscan.training.metrics import classification_report
-from tqdm import tqdm
-
-from counterscan.errors import CounterscanError
 
 BATCH = 16
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from counterscan.datasets.reader import Sample
 from counterscan.model.checkpoint import load_checkpoint, save_checkpoint
 from counterscan.model.export import export_from_checkpoint

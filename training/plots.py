@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from PIL import Image
+
 from counterscan.serve.contract import Thresholds
 from counterscan.serve.images import to_model_input
 from counterscan.training import metrics
-from PIL import Image
 
 if TYPE_CHECKING:
     from counterscan.training.evaluate import Scored

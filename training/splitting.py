@@ -14,14 +14,13 @@ import dataclasses
 from pathlib import Path
 
 from counterscan.datasets.reader import Dataset, Sample
+from counterscan.errors import CounterscanError
 from counterscan.training.config import TrainConfig
 from counterscan.training.rundir import read_split
 
-from counterscan.errors import CounterscanError
-
 
 def resolve_split(
-    dataset: Dataset, config: TrainConfig, recorded: Path | None = None
+    dataset: Dataset, config: TrainConfig, recorded: Path | None = None, progress: bool = False
 ) -> list[Sample]:
     """The dataset's samples, each with its split set to train, val or test."""
     samples = list(dataset.samples)
@@ -37,21 +36,32 @@ def resolve_split(
         if not any(s.split == "val" for s in samples):
             train = [s for s in samples if s.split == "train"]
             rest = [s for s in samples if s.split != "train"]
-            samples = rest + group_split(train, config.val_fraction, 0.0, config.seed)
+            samples = rest + group_split(
+                dataset, train, config.val_fraction, 0.0, config.seed, progress
+            )
     else:
-        samples = group_split(samples, config.val_fraction, config.test_fraction, config.seed)
+        samples = group_split(
+            dataset, samples, config.val_fraction, config.test_fraction, config.seed, progress
+        )
     _check(samples)
     return samples
 
 
 def group_split(
-    samples: list[Sample], val_fraction: float, test_fraction: float, seed: int
+    dataset: Dataset,
+    samples: list[Sample],
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
+    progress: bool = False,
 ) -> list[Sample]:
-    """Copies of `samples` with split train/val/test, whole groups on one side."""
-    from counterscan.datasets.split import split_samples
+    """Copies of `samples` with split train/val/test: `counterscan data split`'s own plan
+    (whole groups, and copies of one photo, on one side; stratified by label)."""
+    from counterscan.datasets.split import SplitSettings, plan_split
 
-    assigned = split_samples(samples, val=val_fraction, test=test_fraction, seed=seed)
-    return [dataclasses.replace(s, split=assigned[s.rel]) for s in samples]
+    settings = SplitSettings(val=val_fraction, test=test_fraction, seed=seed, progress=progress)
+    planned = plan_split(dataclasses.replace(dataset, samples=samples), settings)
+    return list(planned.dataset.samples)
 
 
 def _apply_recorded(samples: list[Sample], recorded: Path) -> list[Sample]:

@@ -22,7 +22,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
+
 from counterscan.datasets.reader import Sample, read_dataset
+from counterscan.errors import CounterscanError
 from counterscan.model.checkpoint import load_checkpoint, save_checkpoint
 from counterscan.model.config import ModelConfig
 from counterscan.model.preprocess import NormalizeUint8
@@ -40,9 +43,6 @@ from counterscan.training.rundir import (
 )
 from counterscan.training.splitting import resolve_split
 from counterscan.training.transforms import eval_transform, train_transform
-from torch import nn
-
-from counterscan.errors import CounterscanError
 
 EpochCallback = Callable[[dict[str, Any]], None]
 
@@ -160,7 +160,7 @@ def _train(
         torch.set_num_threads(config.threads)
     show = progress and ctx.is_main
     dataset = read_dataset(data_dir)
-    samples = resolve_split(dataset, config, run.split if resume else None)
+    samples = resolve_split(dataset, config, run.split if resume else None, progress=show)
     by_split = {name: [s for s in samples if s.split == name] for name in ("train", "val", "test")}
     if ctx.is_main:
         run.root.mkdir(parents=True, exist_ok=True)

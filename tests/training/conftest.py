@@ -16,7 +16,6 @@ import pytest
 from PIL import Image, ImageDraw
 
 TINY_IMAGE_SIZE = 64
-SPLITS = ("train",) * 12 + ("val",) * 5 + ("test",) * 3  # per class: 20 photos each
 
 
 def draw_photo(counterfeit: bool, seed: int, size: int = 96) -> Image.Image:
@@ -43,7 +42,8 @@ def write_tiny_dataset(root: Path, *, with_split: bool = True, per_class: int = 
             draw_photo(label == "counterfeit", seed).save(root / rel, quality=92)
             row = {"path": rel, "label": label, "group": f"{label}-{i // 2}"}
             if with_split:
-                row["split"] = SPLITS[(i // 2 * 2) % len(SPLITS)]  # both photos of a group together
+                group = i // 2  # 20 photos per class: 12 train, 6 val, 2 test
+                row["split"] = "train" if group < 6 else "val" if group < 9 else "test"
             rows.append(row)
     with (root / "manifest.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from counterscan.training import calibration
 from counterscan.training.metrics import expected_calibration_error, log_loss, sigmoid
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from counterscan.serve.contract import Thresholds
 from counterscan.training import metrics
 

@@ -1,0 +1,161 @@
+"""A tiny model trains end to end: files, metrics, calibration, export, model card, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from counterscan.errors import CounterscanError
+from counterscan.model.checkpoint import load_checkpoint
+from counterscan.training.trainer import train
+
+RUN_FILES = (
+    "best.pt",
+    "last.pt",
+    "metrics.jsonl",
+    "split.csv",
+    "model.onnx",
+    "model_card.md",
+    "summary.json",
+)
+EPOCH_KEYS = {
+    "epoch",
+    "train_loss",
+    "val_loss",
+    "val_auc",
+    "val_ap",
+    "val_accuracy",
+    "lr",
+    "frozen_blocks",
+    "seconds",
+    "photos_per_s",
+    "best",
+    "best_epoch",
+}
+TIMING_KEYS = {"seconds", "photos_per_s"}
+
+
+def _epochs(run_dir: Path) -> list[dict[str, Any]]:
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_tiny_run_writes_every_file(tiny_run: dict[str, Any]) -> None:
+    run_dir, summary = tiny_run["dir"], tiny_run["summary"]
+    for name in RUN_FILES:
+        assert (run_dir / name).is_file(), name
+    epochs = _epochs(run_dir)
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert all(set(e) >= EPOCH_KEYS for e in epochs)
+    assert epochs[0]["frozen_blocks"] == 6 and epochs[1]["frozen_blocks"] == 0
+    assert summary["counts"]["val"]["total"] == 12 and "test" in summary["metrics"]
+    for split in ("val", "test"):
+        report = summary["metrics"][split]
+        assert 0.0 <= report["roc_auc"] <= 1.0 and report["ece"] is not None
+        assert report["ece_before_scaling"] is not None
+    assert (
+        json.loads((run_dir / "summary.json").read_text())["model_version"]
+        == summary["model_version"]
+    )
+
+
+def test_best_checkpoint_and_onnx_carry_calibration_and_thresholds(
+    tiny_run: dict[str, Any],
+) -> None:
+    import onnxruntime as ort
+
+    from counterscan.serve.contract import ModelContract
+
+    run_dir, summary = tiny_run["dir"], tiny_run["summary"]
+    meta = load_checkpoint(run_dir / "best.pt").meta
+    assert meta["stage"] == "final"
+    assert meta["temperature"] == pytest.approx(summary["temperature"])
+    high, low = summary["thresholds"]["high"], summary["thresholds"]["low"]
+    assert 0.0 <= low <= high <= 1.0
+    assert meta["manifest_sha256"] == summary["manifest_sha256"]
+    session = ort.InferenceSession(str(run_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    contract = ModelContract.from_metadata(session.get_modelmeta().custom_metadata_map)
+    assert contract.input_size == 64
+    assert contract.temperature == pytest.approx(summary["temperature"])
+    assert (contract.thresholds.high, contract.thresholds.low) == (high, low)
+    assert contract.manifest_sha256 == summary["manifest_sha256"]
+    assert contract.metrics["val"]["roc_auc"] == pytest.approx(summary["metrics"]["val"]["roc_auc"])
+
+
+def test_model_card_states_data_metrics_and_thresholds(tiny_run: dict[str, Any]) -> None:
+    card = (tiny_run["dir"] / "model_card.md").read_text()
+    summary = tiny_run["summary"]
+    assert summary["manifest_sha256"] in card
+    for heading in ("## Intended use", "## Training data", "## Metrics", "## Known limits"):
+        assert heading in card
+    assert f"`high` = {summary['thresholds']['high']:.4f}" in card
+    assert f"`low` = {summary['thresholds']['low']:.4f}" in card
+    assert "ECE before temperature scaling" in card
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_resume_after_a_kill_gives_the_same_model(
+    tiny_data: Path, tiny_run: dict[str, Any], tmp_path: Path, make_tiny_config: Any
+) -> None:
+    run_dir = tmp_path / "run"
+
+    def kill_after_first_epoch(record: dict[str, Any]) -> None:
+        if record["epoch"] == 1:
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        train(
+            tiny_data,
+            run_dir,
+            make_tiny_config(),
+            progress=False,
+            on_epoch_end=kill_after_first_epoch,
+        )
+    assert load_checkpoint(run_dir / "last.pt").extra_state["epoch"] == 1
+    assert not (run_dir / "model.onnx").exists()
+    with pytest.raises(CounterscanError, match="already holds a run"):
+        train(tiny_data, run_dir, make_tiny_config(), progress=False)
+    with pytest.raises(CounterscanError, match="differ: epochs"):
+        train(tiny_data, run_dir, make_tiny_config(epochs=3), resume=True, progress=False)
+
+    summary = train(tiny_data, run_dir, None, resume=True, progress=False)
+
+    reference = tiny_run["dir"]
+    for name in ("last.pt", "best.pt"):
+        want = load_checkpoint(reference / name).model.state_dict()
+        got = load_checkpoint(run_dir / name).model.state_dict()
+        for key in want:
+            torch.testing.assert_close(got[key], want[key], rtol=1e-5, atol=1e-6, msg=key)
+    got_epochs, want_epochs = _epochs(run_dir), _epochs(reference)
+    assert len(got_epochs) == len(want_epochs) == 2
+    for got_epoch, want_epoch in zip(got_epochs, want_epochs, strict=True):
+        for key in EPOCH_KEYS - TIMING_KEYS:
+            assert got_epoch[key] == pytest.approx(want_epoch[key], rel=1e-5), key
+    assert summary["temperature"] == pytest.approx(tiny_run["summary"]["temperature"], rel=1e-5)
+    assert summary["thresholds"] == pytest.approx(tiny_run["summary"]["thresholds"], rel=1e-5)
+
+
+def test_resume_needs_a_run(tiny_data: Path, tmp_path: Path) -> None:
+    with pytest.raises(CounterscanError, match="nothing to resume"):
+        train(tiny_data, tmp_path / "none", None, resume=True, progress=False)
+
+
+def test_a_split_without_both_classes_in_val_is_refused(
+    tmp_path: Path, make_tiny_dataset: Any, make_tiny_config: Any
+) -> None:
+    data = make_tiny_dataset(tmp_path / "data", per_class=6)
+    manifest = data / "manifest.csv"
+    rows = manifest.read_text().splitlines()
+    fixed = [rows[0]] + [
+        r.replace(",val,", ",train,") if r.startswith("counterfeit") else r for r in rows[1:]
+    ]
+    manifest.write_text("\n".join(fixed) + "\n")
+    with pytest.raises(CounterscanError, match="val split needs photos of both classes"):
+        train(data, tmp_path / "run", make_tiny_config(), progress=False)
