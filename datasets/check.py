@@ -19,7 +19,7 @@ from counterscan.datasets.check_report import dataset_stats
 from counterscan.datasets.duplicates import CopyPair, copy_clusters, find_copies
 from counterscan.datasets.fileinfo import FileInfo, default_workers, inspect_files
 from counterscan.datasets.neardup import NEAR_DUPLICATE_SIMILARITY
-from counterscan.datasets.reader import Dataset, Sample, read_dataset
+from counterscan.datasets.reader import SPLITS, Dataset, Sample, read_dataset
 
 ERROR, WARNING = "error", "warning"
 _SHOWN_RELATED = 3  # related photos named in a message; the JSON lists all of them
@@ -147,44 +147,37 @@ def _copy_findings(dataset: Dataset, files: list[str], pairs: list[CopyPair]) ->
     for cluster in clusters:
         rows = [row for i in cluster for row in rows_of[i]]
         labels = sorted({r.label for r in rows})
-        splits = sorted({r.split for r in rows if r.split})
+        splits = [s for s in SPLITS if any(r.split == s for r in rows)]
+        problems = []
+        if len(labels) > 1:
+            problems.append(("conflicting_labels", f"labelled {' and '.join(labels)}"))
+        if len(splits) > 1:
+            problems.append(("copy_across_splits", f"in {' and '.join(splits)} (a leak)"))
         for i in cluster:
-            others = [j for j in cluster if j != i]
+            here, others = rows_of[i], [j for j in cluster if j != i]
+            detail = _where(here, [(rows_of[j], links.get((min(i, j), max(i, j)))) for j in others])
             related = tuple(rows_of[j][0].rel for j in others)
-            here = rows_of[i]
-            described = [_describe(rows_of[j], links.get((min(i, j), max(i, j)))) for j in others]
-            if len(here) > 1:
-                described.insert(0, f"listed {len(here)} times ({_labels_splits(here)})")
-            detail = "; ".join(described[:_SHOWN_RELATED])
-            if len(described) > _SHOWN_RELATED:
-                detail += f"; and {len(described) - _SHOWN_RELATED} more"
-            rel = here[0].rel
-            if len(labels) > 1:
+            for kind, what in problems:
+                message = f"the same photo is {what}: {detail}"
+                findings.append(Finding(here[0].rel, kind, ERROR, message, related))
+            if not problems:
+                kind = "duplicate" if others else "listed_twice"
                 findings.append(
-                    Finding(
-                        rel,
-                        "conflicting_labels",
-                        ERROR,
-                        f"the same photo is labelled {' and '.join(labels)}: "
-                        f"{_labels_splits(here)} here; {detail}",
-                        related,
-                    )
+                    Finding(here[0].rel, kind, WARNING, f"same photo: {detail}", related)
                 )
-            if len(splits) > 1:
-                findings.append(
-                    Finding(
-                        rel,
-                        "copy_across_splits",
-                        ERROR,
-                        f"the same photo is in {' and '.join(splits)} (a leak): "
-                        f"{_labels_splits(here)} here; {detail}",
-                        related,
-                    )
-                )
-            if len(labels) == 1 and len(splits) <= 1:
-                kind = "listed_twice" if len(here) > 1 and not others else "duplicate"
-                findings.append(Finding(rel, kind, WARNING, f"same photo: {detail}", related))
     return findings
+
+
+def _where(here: list[Sample], others: list[tuple[list[Sample], CopyPair | None]]) -> str:
+    """'<label/split> here; <other path> (<label/split>; <how it is a copy>); ...'"""
+    if len(here) == 1:
+        parts = [f"{_labels_splits(here)} here"]
+    else:
+        parts = [f"listed {len(here)} times here ({_labels_splits(here)})"]
+    parts += [_describe(rows, link) for rows, link in others[:_SHOWN_RELATED]]
+    if len(others) > _SHOWN_RELATED:
+        parts.append(f"and {len(others) - _SHOWN_RELATED} more")
+    return "; ".join(parts)
 
 
 def _labels_splits(rows: list[Sample]) -> str:
