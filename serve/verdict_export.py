@@ -21,14 +21,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from counterscan.datasets.reader import LABELS, MANIFEST
-from counterscan.serve.storage import ItemRecord, Store
-from counterscan.serve.storage.db import normalise_url
-from counterscan.serve.storage.records import iso_utc
 from PIL import Image
 from tqdm import tqdm
 
+from counterscan.datasets.reader import LABELS, MANIFEST
 from counterscan.errors import CounterscanError
+from counterscan.serve.storage import ItemRecord, Store
+from counterscan.serve.storage.db import normalise_url
+from counterscan.serve.storage.records import iso_utc
 
 COLUMNS = [
     "path", "label", "group", "listing_id", "source", "url", "sha256", "phash", "verdict",

@@ -20,16 +20,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from counterscan.serve.deps import EngineDep, StoreDep
-from counterscan.serve.security import Principal, require_role
-from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
-from counterscan.serve.storage.queue import MAX_LIMIT
-from counterscan.serve.storage.store import ITEM_ID_RE, MAX_LEN
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from PIL import Image
 from pydantic import BaseModel, Field
+
+from counterscan.serve.deps import EngineDep, StoreDep
+from counterscan.serve.security import Principal, require_role
+from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
+from counterscan.serve.storage.queue import MAX_LIMIT
+from counterscan.serve.storage.store import ITEM_ID_RE, MAX_LEN
 
 router = APIRouter(prefix="/v1", tags=["inspection"])
 

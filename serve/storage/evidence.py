@@ -18,9 +18,10 @@ import secrets
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
 from counterscan.datasets.hashing import sha256_bytes
 from counterscan.serve.images import ImageDecodeError, decode_image
-from PIL import Image
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 THUMB_SIDE = 320  # px, long side: sharp on a high-DPI queue card, ~15-30 KB

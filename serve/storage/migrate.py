@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from counterscan.serve.storage import schema as s
-from counterscan.serve.storage.db import WRITE
 from sqlalchemy import (
     Column,
     Connection,
@@ -40,6 +38,8 @@ from sqlalchemy import (
 )
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.storage import schema as s
+from counterscan.serve.storage.db import WRITE
 
 ADVISORY_LOCK_KEY = 0x636F756E74  # "count": any constant shared by every counterscan process
 

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from counterscan.serve.storage import schema as s
 from sqlalchemy import Select, func, select
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.storage import schema as s
 
 QUEUE_STATUSES = ("unreviewed", "reviewed", "all")
 MAX_LIMIT = 500

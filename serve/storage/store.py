@@ -26,16 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from counterscan.errors import CounterscanError
 from counterscan.serve.storage import queue as q
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.db import WRITE, make_engine, normalise_url, safe_url
 from counterscan.serve.storage.evidence import EvidenceFiles, check_sha256
 from counterscan.serve.storage.migrate import migrate
 from counterscan.serve.storage.records import ItemRecord, SightingRecord, VerdictRecord
-from sqlalchemy import Connection, Engine, insert, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-
-from counterscan.errors import CounterscanError
 
 ITEM_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 # Longest accepted text per field (characters): bounded rows, and PostgreSQL would refuse more.

@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from counterscan.datasets.hashing import phash, phash_hex, sha256_bytes
-from counterscan.serve.storage import ItemRecord, Store
-from counterscan.serve.storage.db import normalise_url
 from PIL import Image
 from sqlalchemy import create_engine
 from sqlalchemy.schema import CreateSchema, DropSchema
+
+from counterscan.datasets.hashing import phash, phash_hex, sha256_bytes
+from counterscan.serve.storage import ItemRecord, Store
+from counterscan.serve.storage.db import normalise_url
 
 PG_ENV = "COUNTERSCAN_TEST_PG_URL"
 

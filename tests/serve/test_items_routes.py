@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
+
 from counterscan.datasets.hashing import sha256_bytes
 from counterscan.serve.storage import Store
-from PIL import Image
 
 
 @pytest.fixture

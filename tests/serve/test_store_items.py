@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from counterscan.datasets.hashing import sha256_bytes
-from counterscan.serve.storage import Store, is_item_id
-from counterscan.serve.storage.evidence import THUMB_SIDE
 from PIL import Image
 
+from counterscan.datasets.hashing import sha256_bytes
 from counterscan.errors import CounterscanError
+from counterscan.serve.storage import Store, is_item_id
+from counterscan.serve.storage.evidence import THUMB_SIDE
 
 
 def test_save_then_find_returns_the_same_record(store: Store, save_item) -> None:

@@ -6,9 +6,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from counterscan.serve.storage import Store
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.storage import Store
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert, inspect, select, text
+
+from counterscan.errors import CounterscanError
 from counterscan.serve.storage import Store
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.db import make_engine
 from counterscan.serve.storage.migrate import create_v1, v1_metadata
-from sqlalchemy import insert, inspect, select, text
-
-from counterscan.errors import CounterscanError
 
 
 def test_open_creates_schema_at_current_version(store: Store) -> None:

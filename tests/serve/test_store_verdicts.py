@@ -6,9 +6,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from counterscan.serve.storage import ItemNotFound, Store
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.storage import ItemNotFound, Store
 
 
 def test_verdict_history_is_kept_and_latest_is_current(store: Store, save_item) -> None:
