@@ -168,8 +168,13 @@ def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
     errors: list[str] = []
 
     def open_(url: str, viewport: dict[str, int] = DESKTOP, locale: str = "vi-VN") -> Any:
+        phone = viewport["width"] < 600  # a phone: touch screen, mobile layout rules
         context = browser.new_context(
-            viewport=viewport, locale=locale, timezone_id="Asia/Ho_Chi_Minh"
+            viewport=viewport,
+            locale=locale,
+            timezone_id="Asia/Ho_Chi_Minh",
+            is_mobile=phone,
+            has_touch=phone,
         )
         contexts.append(context)
         page = context.new_page()

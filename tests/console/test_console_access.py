@@ -83,6 +83,9 @@ def test_protected_server_asks_for_the_key(keyed_server, open_page, photo_bytes)
 def test_phone_screen(console_server, open_page, photo_files) -> None:
     phone = {"width": 390, "height": 844}
     page = open_page(f"{console_server.url}/#/check", viewport=phone)
+    # A touch screen gets the camera button: capture opens the camera directly.
+    expect(page.get_by_text("Chụp ảnh", exact=True)).to_be_visible()
+    assert page.locator("#check-camera").get_attribute("capture") == "environment"
     page.set_input_files("#check-files", str(photo_files(1, first_seed=600)[0]))
     result = page.locator("#check-results li.result[data-item-id]")
     expect(result).to_have_count(1)

@@ -17,6 +17,7 @@ def test_upload_photos_shows_score_priority_and_heatmap(
 ) -> None:
     page = open_page(f"{console_server.url}/#/check")
     assert page.locator("h1").inner_text() == "Kiểm tra ảnh"
+    assert page.locator("#check-camera").count() == 0  # no camera button without a touch screen
     page.fill("#check-listing", "LST-1001")
     page.fill("#check-source", "shop-check")
     page.set_input_files("#check-files", [str(p) for p in photo_files(2, first_seed=100)])

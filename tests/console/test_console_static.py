@@ -9,9 +9,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from counterscan.serve.routers import console
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from counterscan.serve.routers import console
 
 STATIC = Path(console.STATIC_DIR)
 LANGS = ("vi", "en")

@@ -20,8 +20,12 @@ export function title() {
 export function render(main) {
   const listingInput = h('input', { id: 'check-listing', name: 'listing_id', type: 'text', autocomplete: 'off', maxlength: '200' });
   const sourceInput = h('input', { id: 'check-source', name: 'source', type: 'text', autocomplete: 'on', maxlength: '200' });
-  const pickInput = h('input', { id: 'check-files', type: 'file', accept: 'image/*', multiple: true, class: 'visually-hidden' });
-  const cameraInput = h('input', { id: 'check-camera', type: 'file', accept: 'image/*', capture: 'environment', class: 'visually-hidden' });
+  // The file inputs stay focusable (keyboard and screen readers use them directly); their
+  // labels are what sighted users see and click, styled as buttons.
+  const pickInput = h('input', { id: 'check-files', type: 'file', accept: 'image/*', multiple: true, class: 'visually-hidden file-input' });
+  const cameraInput = h('input', { id: 'check-camera', type: 'file', accept: 'image/*', capture: 'environment', class: 'visually-hidden file-input' });
+  // Phones and tablets get a camera button (the capture attribute opens the camera directly).
+  const touch = navigator.maxTouchPoints > 0 || matchMedia('(pointer: coarse)').matches;
 
   const submitFiles = (files) => {
     const photos = [...files];
@@ -43,27 +47,17 @@ export function render(main) {
     'div',
     { class: 'dropzone', id: 'dropzone' },
     icon('upload'),
-    h('p', { class: 'dropzone-text' }, t('check.drop')),
+    h('p', { class: 'dropzone-text' }, touch ? t('check.dropTouch') : t('check.drop')),
     h(
       'div',
       { class: 'dropzone-actions' },
       pickInput,
       h('label', { for: 'check-files', class: 'btn btn-primary' }, icon('search'), t('check.pick')),
-      cameraInput,
-      h('label', { for: 'check-camera', class: 'btn camera-only' }, icon('camera'), t('check.camera')),
+      touch ? cameraInput : null,
+      touch ? h('label', { for: 'check-camera', class: 'btn' }, icon('camera'), t('check.camera')) : null,
     ),
     h('p', { class: 'hint' }, t('check.formats')),
   );
-  // The labels act as the buttons; make them reachable and usable from the keyboard too.
-  drop.querySelectorAll('label.btn').forEach((label) => {
-    label.tabIndex = 0;
-    label.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') {
-        e.preventDefault();
-        label.click();
-      }
-    });
-  });
   drop.addEventListener('dragover', (e) => {
     e.preventDefault();
     drop.classList.add('is-over');
