@@ -162,3 +162,27 @@ def test_unwritable_json_is_a_one_line_error(tmp_path: Path, make_clean_set, cap
     root = make_clean_set(tmp_path / "set", groups=2, shots=1)
     assert main(["data", "check", str(root), "--json", str(tmp_path / "no/dir/r.json")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_synthetic_sample_passes_the_check(tmp_path: Path, capsys) -> None:
+    """The bundled generator's photos of one item are several photos, not copies of one."""
+    out = tmp_path / "synth"
+    assert (
+        main(
+            [
+                "data",
+                "synth",
+                str(out),
+                "--n",
+                "10",
+                "--seed",
+                "2",
+                "--json",
+                str(tmp_path / "s.json"),
+            ]
+        )
+        == 0
+    )
+    assert json.loads((tmp_path / "s.json").read_text())["photos"] == 10
+    assert main(["data", "check", str(out), "--workers", "1"]) == 0
+    assert "0 errors, 0 warnings" in capsys.readouterr().out
