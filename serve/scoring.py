@@ -8,19 +8,20 @@ a heat map is asked for (the map needs the model's activation map).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
+
 from counterscan.datasets.hashing import sha256_bytes
+from counterscan.errors import CounterscanError
 from counterscan.serve.batching import Scored
 from counterscan.serve.contract import ModelContract
 from counterscan.serve.engine import Engine
 from counterscan.serve.heatmap import to_base64
 from counterscan.serve.prepare import ImageRejected, Prepared, check_size
 from counterscan.serve.storage import ItemRecord, Store
-
-from counterscan.errors import CounterscanError
 
 # Fields of an Item that a score result repeats (notes/api.md, POST /v1/score).
 RESULT_FIELDS = (
@@ -84,7 +85,13 @@ async def score_submissions(
     for i, p in zip(to_run, prepared, strict=True):
         if isinstance(p, ImageRejected):
             outcomes[i] = p
-    scored = await engine.score([p for _, p in good])
+    # The evidence files are written while the model runs, several at once (their fsync waits
+    # overlap inference and each other); save_scored then finds them in place and adds the row.
+    fresh = [(submissions[i].data, p) for i, p in good if cached[p.sha256] is None]
+    scored, *_ = await asyncio.gather(
+        engine.score([p for _, p in good]),
+        *(anyio.to_thread.run_sync(_keep_evidence, store, data, p) for data, p in fresh),
+    )
     runs: dict[str, tuple[Prepared, Scored]] = {
         p.sha256: (p, s) for (_, p), s in zip(good, scored, strict=True)
     }
@@ -113,6 +120,12 @@ async def score_submissions(
     assert len(final) == n
     _count(engine, final)
     return final
+
+
+def _keep_evidence(store: Store, data: bytes, prepared: Prepared) -> None:
+    store.files.put(data, prepared.sha256)
+    if store.eager_thumbnails and not store.files.thumbnail_path(prepared.sha256).is_file():
+        store.files.make_thumbnail(prepared.sha256, data, photo=prepared.photo)
 
 
 def _save_new(
