@@ -16,6 +16,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from counterscan import __version__
+from counterscan.errors import CounterscanError
 from counterscan.serve.engine import Engine
 from counterscan.serve.limits import BodyLimitMiddleware
 from counterscan.serve.metrics import Metrics, MetricsMiddleware
@@ -26,12 +32,6 @@ from counterscan.serve.scorer import Scorer, Threads
 from counterscan.serve.security import KeyRing
 from counterscan.serve.settings import Settings, load_settings
 from counterscan.serve.storage import ItemNotFound, StorageUnavailable, Store
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-
-from counterscan import __version__
-from counterscan.errors import CounterscanError
 
 log = logging.getLogger("counterscan.serve")
 

@@ -16,13 +16,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
+from tqdm import tqdm
+
+from counterscan.errors import CounterscanError
 from counterscan.serve.batching import run_batch
 from counterscan.serve.prepare import ImageRejected, Limits, Prepared, prepare
 from counterscan.serve.scorer import Scorer, Threads
 from counterscan.serve.settings import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
-from tqdm import tqdm
-
-from counterscan.errors import CounterscanError
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Depends, HTTPException, Request
+
 from counterscan.serve.engine import Engine
 from counterscan.serve.metrics import Metrics
 from counterscan.serve.settings import Settings
 from counterscan.serve.storage import Store
-from fastapi import Depends, HTTPException, Request
 
 
 def get_settings(request: Request) -> Settings:

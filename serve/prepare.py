@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
+
 from counterscan.datasets.hashing import phash, phash_hex, sha256_bytes
 from counterscan.serve.images import ImageDecodeError, decode_image, resize_to_square
-from PIL import Image
 
 # Short side kept of each photo: thumbnails are 320 px on their long side (storage/evidence.py),
 # and a 12 MP JPEG still decodes at 1/8 scale (375 px) for it.

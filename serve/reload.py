@@ -15,12 +15,12 @@ import signal
 from pathlib import Path
 
 import anyio.to_thread
-from counterscan.serve.engine import Engine
-from counterscan.serve.metrics import Metrics
-from counterscan.serve.scorer import Scorer, Threads
 from fastapi import FastAPI
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.engine import Engine
+from counterscan.serve.metrics import Metrics
+from counterscan.serve.scorer import Scorer, Threads
 
 log = logging.getLogger("counterscan.serve")
 

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 import onnxruntime as ort
+
+from counterscan.errors import CounterscanError
 from counterscan.serve.contract import (
     INPUT_NAME,
     OUTPUT_CAM,
@@ -23,8 +25,6 @@ from counterscan.serve.contract import (
     OUTPUT_PROB,
     ModelContract,
 )
-
-from counterscan.errors import CounterscanError
 
 OUTPUTS = (OUTPUT_PROB, OUTPUT_EMBEDDING, OUTPUT_CAM)
 

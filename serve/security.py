@@ -16,10 +16,10 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from counterscan.serve.settings import ROLES, ApiKey, Settings, is_loopback
 from fastapi import Depends, HTTPException, Request
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.settings import ROLES, ApiKey, Settings, is_loopback
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from counterscan.errors import CounterscanError
 from counterscan.serve.security import check_exposure
 from counterscan.serve.settings import Settings, default_threads, load_settings
-
-from counterscan.errors import CounterscanError
 
 
 def serve(
@@ -32,6 +31,7 @@ def serve(
     log_level: str | None = None,
 ) -> int:
     import uvicorn
+
     from counterscan.serve.app import create_app
     from counterscan.serve.scorer import Scorer, Threads
     from counterscan.serve.storage import Store

@@ -35,6 +35,7 @@ TEST_KEYS = {
 def _export_pretrained(out: Path) -> Path:
     """The ImageNet-initialised network with an untrained head, exported with a contract."""
     import torch
+
     from counterscan.model.config import ModelConfig
     from counterscan.model.export import export_onnx
     from counterscan.model.pretrained import build_model
@@ -96,6 +97,7 @@ def model_variant(
     """model_variant("v2") -> a copy of the exported model whose contract says model_version v2
     (same network; only the metadata differs). Used to see reloads take effect."""
     import onnx
+
     from counterscan.serve.contract import ModelContract
 
     def make(version: str) -> Path:
@@ -176,8 +178,9 @@ def serve_settings(onnx_model_path: Path, tmp_path: Path) -> Callable[..., Any]:
 @pytest.fixture
 def make_client(serve_settings: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
     """make_client(**setting_overrides) -> a started TestClient (lifespan run, model warm)."""
-    from counterscan.serve.app import create_app
     from fastapi.testclient import TestClient
+
+    from counterscan.serve.app import create_app
 
     clients: list[TestClient] = []
 

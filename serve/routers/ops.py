@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio.to_thread
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
 from counterscan.serve.deps import EngineDep
 from counterscan.serve.engine import Engine
 from counterscan.serve.metrics import Metrics
 from counterscan.serve.reload import reload_model
 from counterscan.serve.security import Principal, require_role
-from fastapi import APIRouter, Body, Request
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
 
 router = APIRouter(tags=["operations"])
 

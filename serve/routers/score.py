@@ -12,14 +12,15 @@ import binascii
 import json
 from typing import Annotated, Any
 
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from counterscan.serve.deps import EngineDep, SettingsDep, StoreDep
 from counterscan.serve.prepare import ImageRejected
 from counterscan.serve.scoring import Submission, score_submissions
 from counterscan.serve.security import Principal, require_role
 from counterscan.serve.settings import Settings
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+
 from counterscan.serve.batching import MicroBatcher, run_batch
 from counterscan.serve.metrics import Metrics
 from counterscan.serve.scorer import Scorer, Threads

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from counterscan.serve.heatmap import overlay, overlay_png
 from PIL import Image
+
+from counterscan.serve.heatmap import overlay, overlay_png
 
 
 def test_overlay_covers_the_centre_square() -> None:

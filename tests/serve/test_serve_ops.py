@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from counterscan.serve.app import create_app
 from fastapi.testclient import TestClient
+
+from counterscan.serve.app import create_app
 
 
 def test_health_and_readiness(app_client) -> None:

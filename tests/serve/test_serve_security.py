@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from counterscan.serve.security import KeyRing, check_exposure
-from counterscan.serve.settings import ApiKey, Settings
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.security import KeyRing, check_exposure
+from counterscan.serve.settings import ApiKey, Settings
 
 
 @pytest.fixture

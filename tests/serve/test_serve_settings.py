@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+
+from counterscan.errors import CounterscanError
 from counterscan.serve.settings import (
     Settings,
     is_loopback,
     load_settings,
     parse_api_keys,
 )
-
-from counterscan.errors import CounterscanError
 
 SECRET = "s3cret-value-0123456789"
 
