@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from counterscan.datasets.reader import Sample, read_dataset
-from counterscan.serve.images import ImageDecodeError, to_model_input
 from tqdm import tqdm
 
+from counterscan.datasets.reader import Sample, read_dataset
 from counterscan.errors import CounterscanError
+from counterscan.serve.images import ImageDecodeError, to_model_input
 
 CALIBRATION_CAP = 200  # MinMax ranges settle well before this; more only costs time
 EVALUATION_CAP = 1000  # labelled images for the fp32 vs int8 AUC comparison

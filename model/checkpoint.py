@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from counterscan.model.config import ModelConfig
-from counterscan.model.network import CounterfeitNet
 from torch import nn
 
 from counterscan.errors import CounterscanError
+from counterscan.model.config import ModelConfig
+from counterscan.model.network import CounterfeitNet
 
 FORMAT = "counterscan-checkpoint"
 VERSION = 1

@@ -25,8 +25,9 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from counterscan.model.config import ModelConfig
 from torch import Tensor, nn
+
+from counterscan.model.config import ModelConfig
 
 # (repeats, kernel, stride of the first block, expansion ratio, output channels)
 LITE0_STAGES: tuple[tuple[int, int, int, int, int], ...] = (

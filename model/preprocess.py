@@ -7,8 +7,9 @@ decoded uint8 batches) and serving (which feeds raw uint8 to the graph) cannot d
 from __future__ import annotations
 
 import torch
-from counterscan.model.config import ModelConfig
 from torch import Tensor, nn
+
+from counterscan.model.config import ModelConfig
 
 
 class NormalizeUint8(nn.Module):

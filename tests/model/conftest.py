@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from counterscan.model.config import ModelConfig
 from counterscan.model.network import CounterfeitNet
 from counterscan.model.pretrained import load_imagenet_weights

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
+from counterscan.errors import CounterscanError
 from counterscan.model.checkpoint import load_checkpoint, save_checkpoint
 from counterscan.model.config import ModelConfig
 from counterscan.model.network import CounterfeitNet
-
-from counterscan.errors import CounterscanError
 
 META = {
     "model_version": "v-test",

@@ -8,7 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from counterscan.model import export as export_mod
+from PIL import Image
+
+from counterscan.cli import main
+from counterscan.errors import CounterscanError
+from counterscan.model import parity as parity_mod
 from counterscan.model.checkpoint import save_checkpoint
 from counterscan.model.cli import format_report
 from counterscan.model.config import ModelConfig
@@ -22,10 +26,6 @@ from counterscan.model.export import (
 from counterscan.model.network import CounterfeitNet
 from counterscan.model.quantize import quantize_int8, roc_auc
 from counterscan.serve.contract import ModelContract, Thresholds
-from PIL import Image
-
-from counterscan.cli import main
-from counterscan.errors import CounterscanError
 
 SIZE = 64
 TEMPERATURE = 1.6
@@ -107,7 +107,7 @@ def test_contract_round_trips_through_onnxruntime_metadata(exported) -> None:
 def test_failed_parity_raises_and_writes_nothing(
     small_model, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(export_mod.TOLERANCES, "prob_counterfeit", -1.0)
+    monkeypatch.setitem(parity_mod.TOLERANCES, "prob_counterfeit", -1.0)
     out = tmp_path / "m.onnx"
     with pytest.raises(RuntimeError, match="parity failed"):
         export_onnx(small_model, small_model.config, CONTRACT, out, temperature=1.0)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+
+from counterscan.errors import CounterscanError
 from counterscan.model.config import ModelConfig
 from counterscan.model.network import CounterfeitNet
 from counterscan.model.preprocess import normalize_uint8
 from counterscan.model.pretrained import load_imagenet_weights, weights_path
-
-from counterscan.errors import CounterscanError
 
 # ---------------------------------------------------------------- ImageNet weights
 
