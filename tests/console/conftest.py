@@ -126,12 +126,57 @@ def _stop(server: LiveServer) -> None:
         server.process.wait()
 
 
+# What `counterscan train` writes into the contract (training/finalize.py), so the model page
+# is tested on the shape a real model carries.
+TRAINED_METRICS = {
+    "val": {"n": 90, "roc_auc": 0.962, "average_precision": 0.948, "accuracy": 0.911,
+            "ece": 0.031, "recall_at_precision_0.9": 0.87, "ece_before_scaling": 0.082},
+    "test": {"n": 90, "roc_auc": 0.951, "average_precision": 0.933, "accuracy": 0.9,
+             "ece": 0.04, "recall_at_precision_0.9": 0.82, "ece_before_scaling": 0.09},
+}  # fmt: skip
+TRAINED_EXTRA = {
+    "stage": "final",
+    "counts": {
+        "train": {"genuine": 210, "counterfeit": 210, "total": 420},
+        "val": {"genuine": 45, "counterfeit": 45, "total": 90},
+        "test": {"genuine": 45, "counterfeit": 45, "total": 90},
+    },
+    "train": {"epochs_run": 9, "best_epoch": 6, "stopped_early": True, "train_seconds": 412.5,
+              "device": "cpu", "config": {"image_size": 64, "epochs": 15, "batch_size": 32,
+                                          "lr": 0.001, "pretrained": True}},
+}  # fmt: skip
+
+
+def _with_training_record(model: Path, out: Path) -> Path:
+    """A copy of the test model whose contract carries metrics and a training summary."""
+    from dataclasses import replace
+
+    import onnx
+
+    from counterscan.serve.contract import ModelContract
+
+    proto = onnx.load(str(model))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    contract = ModelContract.from_metadata(meta)
+    rich = replace(contract, metrics=TRAINED_METRICS, extra=TRAINED_EXTRA)
+    del proto.metadata_props[:]
+    for key, value in sorted({**meta, **rich.to_metadata()}.items()):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    path = out / "model-trained.onnx"
+    onnx.save(proto, str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def console_server(
     onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """The service with no keys (loopback only, every request allowed)."""
-    server = _start_server(tmp_path_factory.mktemp("console-open"), onnx_model_path)
+    """The service with no keys (loopback only, every request allowed), serving the test
+    model with a training record in its contract."""
+    root = tmp_path_factory.mktemp("console-open")
+    model = _with_training_record(onnx_model_path, root)
+    server = _start_server(root / "server", model)
     yield server
     _stop(server)
 

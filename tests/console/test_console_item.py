@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -73,3 +75,18 @@ def test_model_page_explains_the_bands(console_server, open_page) -> None:
     assert "Điểm từ 60% trở lên" in bands
     assert "Điểm từ 30% đến dưới 60%" in bands
     assert "Điểm dưới 30%" in bands
+
+    # Validation results and training data, as `counterscan train` records them.
+    def cells(row) -> list[str]:
+        return [c.strip() for c in row.locator("th, td").all_inner_texts()][1:]
+
+    metrics = page.locator("#model-metrics table.grid")
+    assert cells(metrics.locator("thead tr")) == ["Kiểm định", "Kiểm tra cuối"]
+    assert cells(metrics.get_by_role("row", name=re.compile("AUC"))) == ["0,962", "0,951"]
+    assert cells(metrics.get_by_role("row", name=re.compile(r"\(AP\)"))) == ["0,948", "0,933"]
+    recall = metrics.get_by_role("row", name=re.compile("độ chính xác ≥ 90%"))
+    assert cells(recall) == ["87%", "82%"]
+    photos = page.locator("#model-training table.grid")
+    assert cells(photos.get_by_role("row", name="Hàng giả")) == ["210", "45", "45"]
+    training = page.locator("#model-training").inner_text()
+    assert "Dừng sớm\tCó" in training and "412,5 giây" in training

@@ -2,8 +2,9 @@
 // and what each priority band means in plain words (from the thresholds in its contract).
 
 import { api } from '../api.js';
-import { t, has, formatDateTime, formatPercent, formatNumber } from '../i18n.js';
+import { t, formatDateTime, formatPercent, formatNumber } from '../i18n.js';
 import { h, priorityBadge, errorBox, loading, shortHash } from '../ui.js';
+import { metricsTable, trainingSummary } from './model_tables.js';
 
 export function title() {
   return t('model.title');
@@ -29,8 +30,8 @@ export function render(main) {
       h('div', { class: 'model-grid' },
         section('model.identity', 'model-identity', identity(model)),
         section('model.bands', 'model-bands', bands(thresholds)),
-        section('model.metrics', 'model-metrics', table(model.metrics, 'model.noMetrics')),
-        section('model.training', 'model-training', table(model.extra, 'model.noTraining'))),
+        section('model.metrics', 'model-metrics', metricsTable(model.metrics)),
+        section('model.training', 'model-training', trainingSummary(model.extra))),
     );
   }
 
@@ -72,41 +73,3 @@ function bands(thresholds) {
     h('p', { class: 'hint' }, t('model.band.note')));
 }
 
-/** Flatten {"val": {"auc": 0.9}} into [["val.auc", 0.9]] (two levels are plenty here). */
-export function flatten(obj, prefix = '') {
-  const out = [];
-  for (const [key, value] of Object.entries(obj || {})) {
-    const name = prefix ? `${prefix}.${key}` : key;
-    if (value && typeof value === 'object' && !Array.isArray(value)) out.push(...flatten(value, name));
-    else out.push([name, value]);
-  }
-  return out;
-}
-
-// Known names get a translated label ("metric.auc"); others are shown tidied up, as they come.
-function label(name) {
-  const parts = name.split('.');
-  return parts.map((p) => (has(`metric.${p}`) ? t(`metric.${p}`) : p.replaceAll('_', ' '))).join(' · ');
-}
-
-function value(name, v) {
-  if (typeof v === 'number') {
-    const last = name.split('.').pop();
-    if (Number.isInteger(v)) return formatNumber(v);
-    return /(^|_)(precision|recall|accuracy|rate|share|fraction|tpr|fpr|coverage)($|_)/.test(last)
-      ? formatPercent(v) : formatNumber(v, 3);
-  }
-  if (Array.isArray(v)) return v.length > 8 ? t('model.listOf', { n: formatNumber(v.length) }) : v.map((x) => value(name, x)).join(', ');
-  if (typeof v === 'boolean') return v ? t('model.yes') : t('model.no');
-  if (v === null || v === undefined || v === '') return '—';
-  const s = String(v);
-  return /^\d{4}-\d\d-\d\dT/.test(s) ? formatDateTime(s) : s;
-}
-
-function table(obj, emptyKey) {
-  const rows = flatten(obj);
-  if (!rows.length) return h('p', { class: 'muted' }, t(emptyKey));
-  return h('table', { class: 'kv' },
-    h('tbody', {}, rows.map(([name, v]) =>
-      h('tr', {}, h('th', { scope: 'row' }, label(name)), h('td', {}, value(name, v))))));
-}
