@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -63,3 +64,22 @@ def test_not_an_image_is_explained_in_words(console_server, open_page, tmp_path:
     assert "không phải là ảnh được hỗ trợ" in text
     assert "Chi tiết từ máy chủ:" in text
     assert "{" not in text  # never raw JSON
+
+
+DROP = """(b64) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const files = new DataTransfer();
+  files.items.add(new File([bytes], 'dropped.jpg', { type: 'image/jpeg' }));
+  const zone = document.getElementById('dropzone');
+  zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: files, bubbles: true, cancelable: true }));
+  zone.dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true }));
+}"""
+
+
+def test_dropped_photo_is_scored(console_server, open_page, photo_bytes) -> None:
+    page = open_page(f"{console_server.url}/#/check")
+    page.evaluate(DROP, base64.b64encode(photo_bytes(150)).decode("ascii"))
+    result = page.locator("#check-results li.result[data-item-id]", has_text="dropped.jpg")
+    result.wait_for()
+    assert "%" in result.locator(".score-value").inner_text()
+    assert "is-over" not in page.locator("#dropzone").get_attribute("class")

@@ -66,7 +66,8 @@ export function render(main) {
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
     drop.classList.remove('is-over');
-    submitFiles([...e.dataTransfer.files].filter((f) => f.type.startsWith('image/') || !f.type));
+    // Every dropped file goes to the server, which says in words what it cannot read.
+    submitFiles(e.dataTransfer.files);
   });
 
   listEl = h('ol', { class: 'results', id: 'check-results' });
