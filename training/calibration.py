@@ -80,6 +80,12 @@ def calibrated(logits: Any, temperature: float) -> np.ndarray:
     return sigmoid(np.asarray(logits, dtype=np.float64) / temperature)
 
 
+def _below(cut: float, scores: np.ndarray, margin: float = 1e-6) -> float:
+    """Halfway between `cut` and the next lower score (or `margin` below it if none)."""
+    lower = scores[scores < cut]
+    return (cut + float(lower.max())) / 2 if lower.size else max(0.0, cut - margin)
+
+
 @dataclass(frozen=True)
 class ThresholdChoice:
     thresholds: Thresholds
@@ -114,8 +120,12 @@ def choose_thresholds(
     `precision_target` (the cut of largest recall at that precision; a cut below the lowest
     such counterfeit would only add genuine photos). When no cut gets there, `high` = 1.0: the
     band then holds only photos the model is certain about, and the model card says so.
-    `low`: the highest score t such that at least `recall_target` of the counterfeits score
-    >= t. If that is above `high`, `low` = `high` and the medium band is empty.
+    `low`: at the k-th highest counterfeit score, k = ceil(recall_target * N+), so at least
+    that share of the counterfeits score >= it. If that is above `high`, `low` = `high` and the
+    medium band is empty.
+    Each cut is then moved down to halfway to the next lower validation score: the same photos
+    fall on each side, but a photo scored exactly at the cut no longer flips band when the
+    ONNX file computes its score in float32 instead of float64.
     """
     y = np.asarray(y, dtype=np.int64).ravel()
     s = np.asarray(scores, dtype=np.float64).ravel()
@@ -128,7 +138,7 @@ def choose_thresholds(
     ok = at_positive & (precision >= precision_target)
     if ok.any():
         i = int(np.flatnonzero(ok)[np.argmax(recall[ok])])  # largest recall; first = highest cut
-        high, high_reached = float(cuts[i]), True
+        high, high_reached = _below(float(cuts[i]), s), True
         high_precision, high_recall = float(precision[i]), float(recall[i])
     else:
         high, high_reached = 1.0, False
@@ -136,10 +146,8 @@ def choose_thresholds(
         high_precision = float(y[flagged].mean()) if flagged.any() else None
         high_recall = float(y[flagged].sum() / n_pos)
 
-    # The k-th highest counterfeit score, k = ceil(target * N+): at least k of them are >= it.
     k = max(1, math.ceil(recall_target * n_pos - 1e-9))
-    low = float(np.sort(s[y == 1])[::-1][k - 1])
-    low = min(low, high)
+    low = min(_below(float(np.sort(s[y == 1])[::-1][k - 1]), s), high)
     low_recall = float(np.sum(s[y == 1] >= low) / n_pos)
     return ThresholdChoice(
         thresholds=Thresholds(high=high, low=low),

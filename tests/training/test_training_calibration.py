@@ -46,30 +46,33 @@ LABELS = [1, 1, 0, 1, 1, 0, 1, 0, 1, 0]
 def test_thresholds_hand_case() -> None:
     # precision of "score >= cut": .95->1, .9->1, .85->2/3, .8->3/4, .7->4/5, .6->2/3, .5->5/7 ...
     choice = calibration.choose_thresholds(LABELS, SCORES)
-    assert choice.thresholds.high == 0.9 and choice.high_reached
+    # cut at 0.9, moved halfway down to the next score (0.85): same photos, no float flips
+    assert choice.thresholds.high == pytest.approx(0.875) and choice.high_reached
     assert choice.high_precision == 1.0 and choice.high_recall == pytest.approx(2 / 6)
-    # 95% of 6 counterfeits -> all 6 must stay at or above low: the lowest one, 0.2
-    assert choice.thresholds.low == 0.2 and choice.low_recall == 1.0
+    # 95% of 6 counterfeits -> all 6 must stay at or above low: the lowest one, 0.2 (-> 0.15)
+    assert choice.thresholds.low == pytest.approx(0.15) and choice.low_recall == 1.0
     relaxed = calibration.choose_thresholds(
         LABELS, SCORES, precision_target=0.75, recall_target=0.8
     )
-    assert relaxed.thresholds.high == 0.7  # precision 4/5 there; 0.5 would be 5/7 < 0.75
-    assert relaxed.thresholds.low == 0.5  # ceil(0.8 * 6) = 5th highest counterfeit
-    assert relaxed.thresholds.priority(0.75) == "high"
+    # cut at 0.7 (precision 4/5; 0.5 would be 5/7 < 0.75), halfway to 0.6
+    assert relaxed.thresholds.high == pytest.approx(0.65)
+    # ceil(0.8 * 6) = 5th highest counterfeit, 0.5, halfway to 0.3
+    assert relaxed.thresholds.low == pytest.approx(0.4)
+    assert relaxed.thresholds.priority(0.7) == "high"
     assert relaxed.thresholds.priority(0.6) == "medium"
-    assert relaxed.thresholds.priority(0.49) == "low"
+    assert relaxed.thresholds.priority(0.3) == "low"
 
 
 def test_high_never_reached_and_low_clamped() -> None:
     choice = calibration.choose_thresholds([0, 1], [0.9, 0.8])
     assert not choice.high_reached and choice.thresholds.high == 1.0
-    assert choice.thresholds.low == 0.8
+    assert choice.thresholds.low == pytest.approx(0.8 - 1e-6)  # no lower score: just below
     # all 20 counterfeits above every genuine photo: high = the lowest counterfeit (recall 1),
     # low would be the 19th counterfeit, above high, so it is clamped: no medium band
     scores = [0.5 + i / 50 for i in range(20)] + [0.1, 0.2]
     labels = [1] * 20 + [0, 0]
     choice = calibration.choose_thresholds(labels, scores)
-    assert choice.thresholds.high == pytest.approx(0.5)
+    assert choice.thresholds.high == pytest.approx(0.35)  # 0.5, halfway to 0.2
     assert choice.thresholds.low == choice.thresholds.high
     with pytest.raises(ValueError, match="no counterfeit"):
         calibration.choose_thresholds([0, 0], [0.1, 0.2])

@@ -150,11 +150,14 @@ def test_resume_needs_a_run(tiny_data: Path, tmp_path: Path) -> None:
 def test_a_split_without_both_classes_in_val_is_refused(
     tmp_path: Path, make_tiny_dataset: Any, make_tiny_config: Any
 ) -> None:
-    data = make_tiny_dataset(tmp_path / "data", per_class=6)
+    data = make_tiny_dataset(tmp_path / "data")
     manifest = data / "manifest.csv"
     rows = manifest.read_text().splitlines()
     fixed = [rows[0]] + [
-        r.replace(",val,", ",train,") if r.startswith("counterfeit") else r for r in rows[1:]
+        r.removesuffix(",val") + ",train"
+        if r.startswith("counterfeit") and r.endswith(",val")
+        else r
+        for r in rows[1:]
     ]
     manifest.write_text("\n".join(fixed) + "\n")
     with pytest.raises(CounterscanError, match="val split needs photos of both classes"):
