@@ -1,9 +1,10 @@
 """Shared fixtures: a real exported ONNX model, service apps and clients, test images.
 
 `onnx_model_path` is built through the project's own code, never a hand-made graph: a tiny model
-trained by `counterscan.training` when that package provides `train`, else the ImageNet-initialised
-network exported by `counterscan.model.export.export_onnx` with a filled contract. Image size 64
-keeps it fast (the service reads the size from the file's contract).
+trained by `counterscan.training` (one short epoch on drawn photos) when that package provides its
+trainer, else the ImageNet-initialised network exported by `counterscan.model.export.export_onnx`
+with a filled contract. Image size 64 keeps it fast. Tests read the model's version, thresholds
+and sizes from `model_contract`, never assume them.
 
 Tests cannot import this file (pytest runs with --import-mode=importlib), so helpers are
 fixtures: `make_image(fmt, size, seed)` returns encoded bytes.
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 TEST_IMAGE_SIZE = 64
 TEST_MODEL_VERSION = "test-model-1"
@@ -55,39 +56,76 @@ def _export_pretrained(out: Path) -> Path:
     return path
 
 
+def _draw_photo(counterfeit: bool, seed: int, size: int = 96) -> Image.Image:
+    """Genuine: a blue disc on a smooth background; counterfeit: the same plus a red square."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(60, 200, (3, 3, 3), dtype=np.uint8)
+    img = Image.fromarray(coarse).resize((size, size), Image.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(img)
+    cx, cy = (int(v) for v in rng.integers(25, size - 25, 2))
+    draw.ellipse((cx - 18, cy - 18, cx + 18, cy + 18), fill=(30, 60, 200))
+    if counterfeit:
+        x, y = (int(v) for v in rng.integers(10, size - 40, 2))
+        draw.rectangle((x, y, x + 28, y + 28), fill=(230, 20, 20))
+    return img
+
+
+def _tiny_dataset(root: Path, per_class: int = 12) -> Path:
+    """genuine/ and counterfeit/ folders, no manifest: the trainer splits by itself."""
+    for label in ("genuine", "counterfeit"):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            photo = _draw_photo(
+                label == "counterfeit", seed=i + (1000 if label == "counterfeit" else 0)
+            )
+            photo.save(root / label / f"{i:03d}.jpg", quality=92)
+    return root
+
+
 def _train_tiny(out: Path) -> Path | None:
-    """A model trained for a few steps on a tiny synthetic set, when training exists."""
+    """A model trained for one short epoch on a tiny drawn set, when the training package
+    provides its trainer; None when it does not (yet)."""
     try:
-        from counterscan.training import train  # type: ignore[attr-defined]
+        from counterscan.training.config import TrainConfig
+        from counterscan.training.trainer import train
     except ImportError:
         return None
-    import inspect
-
-    from counterscan.datasets.synth import synthesize  # type: ignore[import-not-found]
-
-    data = out / "data"
-    synthesize(data, n=24, seed=0, image_size=96)  # type: ignore[call-arg]
-    config_cls = inspect.signature(train).parameters["config"].annotation
-    config = _tiny_train_config(config_cls)
-    train(data, out / "run", config)
-    found = sorted((out / "run").rglob("*.onnx"))
-    return found[0] if found else None
-
-
-def _tiny_train_config(annotation: Any) -> Any:  # pragma: no cover - depends on training's API
-    from counterscan.training import TrainConfig  # type: ignore[attr-defined]
-
-    return TrainConfig(image_size=TEST_IMAGE_SIZE, epochs=1, batch_size=8, threads=1)
+    config = TrainConfig(
+        image_size=TEST_IMAGE_SIZE,
+        epochs=1,
+        batch_size=8,
+        eval_batch_size=16,
+        warmup_epochs=0.5,
+        threads=2,
+    )
+    try:
+        train(_tiny_dataset(out / "data"), out / "run", config, progress=False)
+    except ImportError:  # the training package is still being written
+        return None
+    return out / "run" / "model.onnx"
 
 
 @pytest.fixture(scope="session")
 def onnx_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real model file at image size 64: trained by the training package when it has a
+    trainer (COUNTERSCAN_TEST_MODEL=export skips that and only exports)."""
     out = tmp_path_factory.mktemp("model")
-    if os.environ.get("COUNTERSCAN_TEST_TRAINED_MODEL") == "1":
+    if os.environ.get("COUNTERSCAN_TEST_MODEL") != "export":
         trained = _train_tiny(out)
         if trained is not None:
             return trained
     return _export_pretrained(out)
+
+
+@pytest.fixture(scope="session")
+def model_contract(onnx_model_path: Path) -> Any:
+    """The ModelContract stored in `onnx_model_path` (version, thresholds, sizes)."""
+    import onnx
+
+    from counterscan.serve.contract import ModelContract
+
+    proto = onnx.load(str(onnx_model_path), load_external_data=False)
+    return ModelContract.from_metadata({p.key: p.value for p in proto.metadata_props})
 
 
 @pytest.fixture(scope="session")

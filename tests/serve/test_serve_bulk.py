@@ -23,7 +23,9 @@ def dump(tmp_path: Path, make_image) -> Path:
     return root
 
 
-def test_score_folder_to_csv(dump: Path, tmp_path: Path, onnx_model_path: Path) -> None:
+def test_score_folder_to_csv(
+    dump: Path, tmp_path: Path, onnx_model_path: Path, model_contract
+) -> None:
     out, summary = tmp_path / "scores.csv", tmp_path / "summary.json"
     rc = main(["score", str(onnx_model_path), str(dump), "--out", str(out),
                "--threads", "1", "--batch-size", "4", "--json", str(summary)])  # fmt: skip
@@ -37,7 +39,10 @@ def test_score_folder_to_csv(dump: Path, tmp_path: Path, onnx_model_path: Path) 
     assert "not a recognised image" in by_name["broken.jpg"]["error"]
     good = [r for r in rows if r["ok"] == "True"]
     assert len(good) == 6
-    assert all(0 <= float(r["score"]) <= 1 and r["model_version"] == "test-model-1" for r in good)
+    assert all(
+        0 <= float(r["score"]) <= 1 and r["model_version"] == model_contract.model_version
+        for r in good
+    )
     report = json.loads(summary.read_text())
     assert (report["images"], report["ok"], report["errors"]) == (7, 6, 1)
 

@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 from counterscan.serve.app import create_app
 
 
-def test_health_and_readiness(app_client) -> None:
+def test_health_and_readiness(app_client, model_contract) -> None:
     assert app_client.get("/healthz").json() == {"status": "ok"}
-    assert app_client.get("/readyz").json() == {"status": "ready", "model_version": "test-model-1"}
+    ready = {"status": "ready", "model_version": model_contract.model_version}
+    assert app_client.get("/readyz").json() == ready
 
 
 def test_not_ready_before_start_up(serve_settings) -> None:
@@ -23,18 +24,18 @@ def test_not_ready_before_start_up(serve_settings) -> None:
     assert r.json()["status"] == "not ready"
 
 
-def test_model_info_is_the_contract(app_client, onnx_model_path) -> None:
+def test_model_info_is_the_contract(app_client, model_contract) -> None:
     info = app_client.get("/v1/model").json()
-    assert info["model_version"] == "test-model-1"
+    expected = json.loads(json.dumps(model_contract.to_dict()))
+    assert {k: info[k] for k in expected} == expected
     assert info["input_size"] == 64
-    assert info["thresholds"] == {"high": 0.6, "low": 0.3}
     assert info["label_names"] == ["genuine", "counterfeit"]
     assert info["embedding_dim"] == 1280 and info["cam_size"] == 2
     assert info["loaded_at"].endswith("Z")
     assert len(info["file_sha256"]) == 64
 
 
-def test_metrics_exposed(app_client, make_image) -> None:
+def test_metrics_exposed(app_client, make_image, model_contract) -> None:
     app_client.post("/v1/score", files={"image": ("a.jpg", make_image(), "image/jpeg")})
     app_client.post("/v1/score", files={"image": ("b.jpg", b"junk", "image/jpeg")})
     app_client.get("/v1/items/0123/nothing")
@@ -47,7 +48,7 @@ def test_metrics_exposed(app_client, make_image) -> None:
         'counterscan_http_requests_total{method="POST",route="/v1/score",status="415"} 1.0',
         'counterscan_http_requests_total{method="GET",route="unmatched",status="404"} 1.0',
         'counterscan_model_info{backbone="efficientnet_lite0",contract_version="1",'
-        'input_size="64",model_version="test-model-1"} 1.0',
+        f'input_size="64",model_version="{model_contract.model_version}"}} 1.0',
         "counterscan_inference_batch_size_count 1.0",
         "counterscan_batch_queue_depth 0.0",
         'counterscan_review_queue_items{priority="high"}',

@@ -43,7 +43,9 @@ def _wait_until(check, timeout: float = 60.0, what: str = "condition") -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_serve_process_end_to_end(tmp_path: Path, onnx_model_path, model_variant, make_image):
+def test_serve_process_end_to_end(
+    tmp_path: Path, onnx_model_path, model_variant, make_image, model_contract
+):
     served = tmp_path / "model.onnx"
     shutil.copy(onnx_model_path, served)
     port = _free_port()
@@ -60,7 +62,7 @@ def test_serve_process_end_to_end(tmp_path: Path, onnx_model_path, model_variant
             _wait_until(lambda: http.get("/readyz").status_code == 200, what="/readyz")
             r = http.post("/v1/score", files={"image": ("p.jpg", make_image(seed=1), "image/jpeg")})
             assert r.status_code == 200, r.text
-            assert r.json()["model_version"] == "test-model-1"
+            assert r.json()["model_version"] == model_contract.model_version
             files = [("images", (f"{i}.jpg", make_image(seed=i), "image/jpeg")) for i in range(3)]
             files.append(("images", ("bad.jpg", b"junk", "image/jpeg")))
             results = http.post("/v1/score/batch", files=files).json()["results"]
@@ -91,7 +93,7 @@ def test_serve_process_end_to_end(tmp_path: Path, onnx_model_path, model_variant
             proc.wait()
         log.close()
     text = (tmp_path / "serve.log").read_text()
-    assert "model reloaded: test-model-1 -> v2" in text
+    assert f"model reloaded: {model_contract.model_version} -> v2" in text
     assert "model reload refused" in text
     assert "Application shutdown complete" in text
 

@@ -21,17 +21,15 @@ def _score(client, data: bytes, name: str = "p.jpg", **form):
     )
 
 
-def test_score_one_image(app_client, make_image) -> None:
+def test_score_one_image(app_client, make_image, model_contract) -> None:
     data = make_image(size=(320, 240), seed=7)
     r = _score(app_client, data, listing_id="L-7", source="shop-a", url="https://x.example/7")
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == RESULT_KEYS
     assert 0.0 <= body["score"] <= 1.0
-    # Test model's thresholds: high >= 0.6, low < 0.3 (tests/conftest.py).
-    expected = "high" if body["score"] >= 0.6 else "low" if body["score"] < 0.3 else "medium"
-    assert body["priority"] == expected
-    assert body["model_version"] == "test-model-1"
+    assert body["priority"] == model_contract.thresholds.priority(body["score"])
+    assert body["model_version"] == model_contract.model_version
     assert len(body["phash"]) == 16 and len(body["sha256"]) == 64
     assert (body["listing_id"], body["source"], body["url"]) == (
         "L-7",
@@ -117,7 +115,7 @@ def test_exif_orientation_gives_the_displayed_size(app_client) -> None:
     assert (item["width"], item["height"]) == (200, 400)
 
 
-def test_batch_of_64_mixed_good_and_broken(app_client, make_image) -> None:
+def test_batch_of_64_mixed_good_and_broken(app_client, make_image, model_contract) -> None:
     broken = {
         3: b"",  # empty
         10: b"not an image at all",
@@ -134,7 +132,7 @@ def test_batch_of_64_mixed_good_and_broken(app_client, make_image) -> None:
     r = app_client.post("/v1/score/batch", files=files, data=listing_ids)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["model_version"] == "test-model-1"
+    assert body["model_version"] == model_contract.model_version
     results = body["results"]
     assert [x["index"] for x in results] == list(range(64))
     for i, result in enumerate(results):
