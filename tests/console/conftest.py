@@ -126,6 +126,10 @@ def _stop(server: LiveServer) -> None:
         server.process.wait()
 
 
+# The console server's model: the shared test model (trained or exported) with a contract of
+# known version and thresholds, so the pages' words can be checked exactly.
+CONSOLE_MODEL_VERSION = "console-model-1"
+CONSOLE_THRESHOLDS = {"high": 0.6, "low": 0.3}
 # What `counterscan train` writes into the contract (training/finalize.py), so the model page
 # is tested on the shape a real model carries.
 TRAINED_METRICS = {
@@ -153,12 +157,18 @@ def _with_training_record(model: Path, out: Path) -> Path:
 
     import onnx
 
-    from counterscan.serve.contract import ModelContract
+    from counterscan.serve.contract import ModelContract, Thresholds
 
     proto = onnx.load(str(model))
     meta = {p.key: p.value for p in proto.metadata_props}
     contract = ModelContract.from_metadata(meta)
-    rich = replace(contract, metrics=TRAINED_METRICS, extra=TRAINED_EXTRA)
+    rich = replace(
+        contract,
+        model_version=CONSOLE_MODEL_VERSION,
+        thresholds=Thresholds(**CONSOLE_THRESHOLDS),
+        metrics=TRAINED_METRICS,
+        extra=TRAINED_EXTRA,
+    )
     del proto.metadata_props[:]
     for key, value in sorted({**meta, **rich.to_metadata()}.items()):
         entry = proto.metadata_props.add()

@@ -30,7 +30,7 @@ def test_item_page_shows_image_heatmap_facts_and_records_verdicts(
     assert "Phần giữa ảnh" in page.locator(".viewer-note").inner_text()
 
     facts = page.locator("dl.facts").inner_text()
-    for value in (item["sha256"], "item-shop", "test-model-1", "480 × 360 px"):
+    for value in (item["sha256"], "item-shop", "console-model-1", "480 × 360 px"):
         assert value in facts
     link = page.get_by_role("link", name="shop.example/p/300")
     assert link.get_attribute("href") == "https://shop.example/p/300"
@@ -69,9 +69,9 @@ def test_model_page_explains_the_bands(console_server, open_page) -> None:
     page = open_page(f"{console_server.url}/#/model")
     identity = page.locator("#model-identity")
     identity.locator("dd strong").wait_for()
-    assert "test-model-1" in identity.inner_text()
+    assert "console-model-1" in identity.inner_text()
     bands = page.locator("#model-bands").inner_text()
-    # Thresholds of the test model: high >= 0.6, low < 0.3 (tests/conftest.py).
+    # Thresholds of the console server's model: high >= 0.6, low < 0.3 (conftest.py here).
     assert "Điểm từ 60% trở lên" in bands
     assert "Điểm từ 30% đến dưới 60%" in bands
     assert "Điểm dưới 30%" in bands
