@@ -90,8 +90,8 @@ def _register_check(sub: argparse._SubParsersAction) -> None:
         default=NEAR_DUPLICATE_SIMILARITY,
         metavar="S",
         help="aligned high-pass similarity (0-1) from which two photos count as copies of one "
-        "photo (default: %(default)s; measured copies score 0.95-1, distinct photos of one "
-        "object <= 0.75, of look-alike objects in one pose <= 0.93)",
+        "photo (default: %(default)s; measured: copies 0.94-1, two photos of one object "
+        "<= 0.75, look-alike objects photographed in one pose <= 0.93)",
     )
     p.add_argument(
         "--workers",
