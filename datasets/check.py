@@ -121,9 +121,9 @@ def _file_findings(
     findings: list[Finding] = []
     seen: set[str] = set()
     for sample in dataset.samples:
-        if sample.rel in seen:
+        if str(sample.path) in seen:  # a file listed twice is reported once
             continue
-        seen.add(sample.rel)
+        seen.add(str(sample.path))
         info = file_info[str(sample.path)]
         if not info.ok:
             findings.append(Finding(sample.rel, info.problem, ERROR, info.message))
