@@ -46,10 +46,20 @@ if [[ -z "$cluster" ]]; then
 fi
 port=$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $3 }')
 
-# Loopback only, whatever the cluster's configuration says.
-as_root pg_conftool "$version" "$cluster" set listen_addresses 'localhost' >&2
-if ! pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $4 }' \
-    | grep -q online; then
+# Loopback only, whatever the cluster's configuration said (restart if it was running wider).
+online() {
+    pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $4 }' \
+        | grep -q online
+}
+listen=$(pg_conftool "$version" "$cluster" show listen_addresses 2>/dev/null | sed 's/.*= *//')
+if [[ "$listen" != "localhost" ]]; then
+    as_root pg_conftool "$version" "$cluster" set listen_addresses localhost >&2
+    if online; then
+        log "restarting cluster $version/$cluster to listen on loopback only"
+        as_root pg_ctlcluster "$version" "$cluster" restart >&2
+    fi
+fi
+if ! online; then
     log "starting cluster $version/$cluster on port $port"
     as_root pg_ctlcluster "$version" "$cluster" start >&2
 fi
