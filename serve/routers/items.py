@@ -23,12 +23,12 @@ import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
-from PIL import Image
 from pydantic import BaseModel, Field
 
 from counterscan.serve.deps import EngineDep, StoreDep
 from counterscan.serve.security import Principal, require_role
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
+from counterscan.serve.storage.evidence import image_format
 from counterscan.serve.storage.queue import MAX_LIMIT
 from counterscan.serve.storage.store import ITEM_ID_RE, MAX_LEN
 
@@ -111,10 +111,24 @@ def get_item(item_id: ItemId, _who: Inspector, store: StoreDep) -> dict[str, Any
     summary="The stored original image, byte for byte",
     response_class=FileResponse,
 )
-def get_image(item_id: ItemId, _who: Inspector, store: StoreDep) -> FileResponse:
+def get_image(
+    item_id: ItemId,
+    _who: Inspector,
+    store: StoreDep,
+    display: Annotated[
+        bool,
+        Query(
+            description="true: a format browsers show (HEIC and TIFF originals come as a "
+            "full-size JPEG copy); false: the original bytes"
+        ),
+    ] = False,
+) -> FileResponse:
     item = _item(store, item_id)
-    path = _existing(store.image_path(item), item_id)
-    media_type = _sniff_mime(path)
+    path = store.image_path(item)
+    if display:
+        path = store.display_path(item) or path  # None: gone (404 below) or undecodable
+    _existing(path, item_id)
+    media_type = MIME.get(image_format(path) or "", "application/octet-stream")
     filename = f"{item.sha256[:16]}.{EXTENSION.get(media_type, media_type.split('/')[-1])}"
     return FileResponse(
         path,
@@ -171,15 +185,6 @@ def _existing(path: Path, item_id: str) -> Path:
     if not path.is_file():
         raise HTTPException(404, f"the stored image of item {item_id} is missing")
     return path
-
-
-def _sniff_mime(path: Path) -> str:
-    """The image's media type from its header (Pillow reads only the first bytes)."""
-    try:
-        with Image.open(path) as img:
-            return MIME.get(img.format or "", "application/octet-stream")
-    except Exception:
-        return "application/octet-stream"
 
 
 def _utc(moment: datetime | None) -> datetime | None:

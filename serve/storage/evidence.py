@@ -2,6 +2,8 @@
 
     data_dir/evidence/ab/cd/<sha256>      the bytes exactly as received
     data_dir/thumbs/ab/cd/<sha256>.jpg     at most THUMB_SIDE pixels on the long side
+    data_dir/display/ab/cd/<sha256>.jpg    full-size JPEG of originals browsers cannot show
+                                           (HEIC, TIFF), made on first request
 
 Paths are built only from a validated lowercase hex SHA-256, never from anything a client sent.
 Files are written to a temporary name, fsynced, then renamed, so a crash leaves either the whole
@@ -26,6 +28,9 @@ from counterscan.serve.images import ImageDecodeError, decode_image
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 THUMB_SIDE = 320  # px, long side: sharp on a high-DPI queue card, ~15-30 KB
 THUMB_QUALITY = 82
+DISPLAY_QUALITY = 92
+# Formats every current browser shows in an <img>; others get a JPEG copy for display.
+BROWSER_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP"})
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,7 @@ class EvidenceFiles:
         self.data_dir = Path(data_dir)
         self.evidence_dir = self.data_dir / "evidence"
         self.thumbs_dir = self.data_dir / "thumbs"
+        self.display_dir = self.data_dir / "display"
 
     def create_dirs(self) -> None:
         self.evidence_dir.mkdir(parents=True, exist_ok=True)
@@ -53,6 +59,10 @@ class EvidenceFiles:
     def thumbnail_path(self, sha256: str) -> Path:
         h = check_sha256(sha256)
         return self.thumbs_dir / h[:2] / h[2:4] / f"{h}.jpg"
+
+    def display_path(self, sha256: str) -> Path:
+        h = check_sha256(sha256)
+        return self.display_dir / h[:2] / h[2:4] / f"{h}.jpg"
 
     def put(self, data: bytes, sha256: str) -> Path:
         """Store the bytes under their hash (checked); a no-op when they are already there."""
@@ -94,6 +104,37 @@ class EvidenceFiles:
         if not self.image_path(sha256).is_file():
             return None
         return self.make_thumbnail(sha256)
+
+    def ensure_display(self, sha256: str) -> Path | None:
+        """A file a browser can show: the original when its format allows, else a full-size
+        JPEG copy (EXIF orientation applied), made once. None if the evidence is gone or
+        cannot be decoded."""
+        original = self.image_path(sha256)
+        if not original.is_file():
+            return None
+        if image_format(original) in BROWSER_FORMATS:
+            return original
+        path = self.display_path(sha256)
+        if path.is_file():
+            return path
+        try:
+            decoded = decode_image(original.read_bytes())
+        except ImageDecodeError as e:
+            log.warning("no display copy for %s: %s", sha256, e)
+            return None
+        buf = io.BytesIO()
+        Image.fromarray(decoded.rgb).save(buf, "JPEG", quality=DISPLAY_QUALITY)
+        _write_atomic(path, buf.getvalue())
+        return path
+
+
+def image_format(path: Path) -> str | None:
+    """Pillow's format name from the file's header (reads only the first bytes)."""
+    try:
+        with Image.open(path) as img:
+            return img.format
+    except Exception:
+        return None
 
 
 def thumbnail_jpeg(data: bytes) -> bytes:

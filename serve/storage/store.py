@@ -351,6 +351,10 @@ class Store:
         """The JPEG thumbnail, made now if it is missing; None if the evidence is gone."""
         return self.files.ensure_thumbnail(record.sha256)
 
+    def display_path(self, record: ItemRecord) -> Path | None:
+        """The original if browsers show its format, else a JPEG copy made now (HEIC, TIFF)."""
+        return self.files.ensure_display(record.sha256)
+
     # --- transactions ---
 
     @contextmanager

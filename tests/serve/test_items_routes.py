@@ -230,3 +230,18 @@ def test_database_down_answers_503(client, make_image) -> None:
         store._engine.dispose()
         store._engine = good
     assert client.get("/v1/queue").json()["total"] == 1  # back when the database is back
+
+
+def test_display_copy_for_formats_browsers_cannot_show(client, make_image) -> None:
+    tiff = make_image("TIFF", (120, 90), seed=10)
+    scored = score(client, tiff)
+    url = f"/v1/items/{scored['id']}/image"
+    original = client.get(url)
+    assert original.content == tiff and original.headers["content-type"] == "image/tiff"
+    shown = client.get(url, params={"display": "true"})
+    assert shown.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(shown.content)) as img:
+        assert img.format == "JPEG" and img.size == (120, 90)
+    jpeg = make_image("JPEG", (120, 90), seed=11)
+    same = client.get(f"/v1/items/{score(client, jpeg)['id']}/image", params={"display": "1"})
+    assert same.content == jpeg  # already displayable: the original itself
