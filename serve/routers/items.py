@@ -29,8 +29,8 @@ from counterscan.serve.deps import EngineDep, StoreDep
 from counterscan.serve.security import Principal, require_role
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
 from counterscan.serve.storage.evidence import image_format
+from counterscan.serve.storage.fields import ITEM_ID_RE, MAX_LEN
 from counterscan.serve.storage.queue import MAX_LIMIT
-from counterscan.serve.storage.store import ITEM_ID_RE, MAX_LEN
 
 router = APIRouter(prefix="/v1", tags=["inspection"])
 

@@ -8,12 +8,14 @@ can fail with "database is locked" when another process wrote in between, instea
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from counterscan.errors import CounterscanError
@@ -22,6 +24,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another writer b
 _BEGIN_MODES = {"DEFERRED": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE"}
 # Execution option for transactions that will write (ignored on PostgreSQL).
 WRITE = {"sqlite_begin": "IMMEDIATE"}
+
+
+class StorageUnavailable(RuntimeError):
+    """The database cannot be reached or is locked: the HTTP layer answers 503."""
 
 
 def normalise_url(db_url: str) -> URL:
@@ -90,3 +96,20 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql(_BEGIN_MODES[mode])
 
     return engine
+
+
+@contextmanager
+def unavailable_on_db_errors() -> Iterator[None]:
+    """Connection loss, server down, SQLite locked too long -> StorageUnavailable."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as e:
+        raise StorageUnavailable(f"database unavailable: {_first_line(e)}") from e
+    except DBAPIError as e:
+        if e.connection_invalidated:
+            raise StorageUnavailable(f"database connection lost: {_first_line(e)}") from e
+        raise
+
+
+def _first_line(e: DBAPIError) -> str:
+    return (str(e.orig) if e.orig else str(e)).strip().splitlines()[0]

@@ -15,70 +15,34 @@ connections), and several processes may share one database.
 from __future__ import annotations
 
 import math
-import re
-import secrets
-import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, insert, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from counterscan.errors import CounterscanError
 from counterscan.serve.storage import queue as q
 from counterscan.serve.storage import schema as s
-from counterscan.serve.storage.db import WRITE, make_engine, normalise_url, safe_url
+from counterscan.serve.storage.db import (
+    WRITE,
+    make_engine,
+    normalise_url,
+    safe_url,
+    unavailable_on_db_errors,
+)
 from counterscan.serve.storage.evidence import EvidenceFiles, check_sha256
+from counterscan.serve.storage.fields import check_text, is_item_id, new_item_id
 from counterscan.serve.storage.migrate import migrate
-from counterscan.serve.storage.records import ItemRecord, SightingRecord, VerdictRecord
-
-ITEM_ID_RE = re.compile(r"^[0-9a-f]{32}$")
-# Longest accepted text per field (characters): bounded rows, and PostgreSQL would refuse more.
-MAX_LEN = {
-    "listing_id": 256,
-    "source": 128,
-    "url": 4096,
-    "model_version": 128,
-    "inspector": 128,
-    "recorded_by": 128,
-    "note": 10_000,
-}
-
-
-class StorageUnavailable(RuntimeError):
-    """The database cannot be reached or is locked: the HTTP layer answers 503."""
+from counterscan.serve.storage.records import ItemRecord
+from counterscan.serve.storage.rows import item_from_row, load_item
 
 
 class ItemNotFound(CounterscanError):
     """No item has this id (or the id is malformed): the HTTP layer answers 404."""
-
-
-def new_item_id() -> str:
-    """32 hex digits: 12 of milliseconds since 1970 (so ids sort by time), 20 random."""
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
-
-
-def is_item_id(value: str) -> bool:
-    return isinstance(value, str) and ITEM_ID_RE.fullmatch(value) is not None
-
-
-def _check_text(name: str, value: str | None, *, required: bool = False) -> str | None:
-    if value is None or value == "":
-        if required:
-            raise CounterscanError(f"{name} must not be empty")
-        return None
-    if not isinstance(value, str):
-        raise CounterscanError(f"{name} must be text")
-    if len(value) > MAX_LEN[name]:
-        raise CounterscanError(f"{name} is longer than {MAX_LEN[name]} characters")
-    if "\x00" in value:
-        raise CounterscanError(f"{name} contains a NUL character")
-    return value
 
 
 class Store:
@@ -150,7 +114,7 @@ class Store:
         )
         with self._read() as conn:
             row = conn.execute(query).mappings().first()
-        return _item(row) if row else None
+        return item_from_row(row) if row else None
 
     def save_scored(
         self,
@@ -185,10 +149,10 @@ class Store:
             "score": float(score),
             "priority": priority,
             "priority_rank": s.PRIORITY_RANK[priority],
-            "model_version": _check_text("model_version", model_version, required=True),
-            "listing_id": _check_text("listing_id", listing_id),
-            "source": _check_text("source", source),
-            "url": _check_text("url", url),
+            "model_version": check_text("model_version", model_version, required=True),
+            "listing_id": check_text("listing_id", listing_id),
+            "source": check_text("source", source),
+            "url": check_text("url", url),
             "width": int(width),
             "height": int(height),
             "embedding": None
@@ -209,7 +173,7 @@ class Store:
             if existing is None:
                 raise
             return existing
-        return _item(row | {"v_verdict": None})
+        return item_from_row(row | {"v_verdict": None})
 
     # --- items, queue, verdicts ---
 
@@ -225,9 +189,9 @@ class Store:
         this listing/source/url. Nothing is written when they equal the item's own or an
         earlier sighting's. Returns whether a row was added."""
         where = (
-            _check_text("listing_id", listing_id),
-            _check_text("source", source),
-            _check_text("url", url),
+            check_text("listing_id", listing_id),
+            check_text("source", source),
+            check_text("url", url),
         )
         if where == (None, None, None) or where == (item.listing_id, item.source, item.url):
             return False
@@ -258,7 +222,7 @@ class Store:
         if not is_item_id(item_id):
             return None
         with self._read() as conn:
-            return _load_item(conn, item_id)
+            return load_item(conn, item_id)
 
     def queue(
         self,
@@ -276,7 +240,7 @@ class Store:
         with self._read() as conn:
             total = int(conn.execute(q.count_query(f)).scalar_one())
             rows = conn.execute(q.page_query(f, limit, offset)).mappings().all()
-        return [_item(r) for r in rows], total
+        return [item_from_row(r) for r in rows], total
 
     def queue_depth(self) -> dict[str, int]:
         """Unreviewed items per priority (for /metrics)."""
@@ -299,9 +263,9 @@ class Store:
         `recorded_by`: who sent it (the API key's name), kept for audit next to `inspector`."""
         if verdict not in s.VERDICTS:
             raise CounterscanError(f"unknown verdict {verdict!r} (use {', '.join(s.VERDICTS)})")
-        inspector = _check_text("inspector", (inspector or "").strip(), required=True) or ""
-        note = _check_text("note", note or "") or ""
-        recorded_by = _check_text("recorded_by", recorded_by)
+        inspector = check_text("inspector", (inspector or "").strip(), required=True) or ""
+        note = check_text("note", note or "") or ""
+        recorded_by = check_text("recorded_by", recorded_by)
         if not is_item_id(item_id):
             raise ItemNotFound(f"no item with id {item_id!r}")
         with self._write() as conn:
@@ -324,7 +288,7 @@ class Store:
                 .where(s.items.c.id == item_id)
                 .values(status="reviewed", verdict_id=verdict_id)
             )
-            item = _load_item(conn, item_id)
+            item = load_item(conn, item_id)
         assert item is not None
         return item
 
@@ -339,7 +303,7 @@ class Store:
             .order_by(s.verdicts.c.id)
         )
         with self._read() as conn:
-            return [_item(r) for r in conn.execute(query).mappings()]
+            return [item_from_row(r) for r in conn.execute(query).mappings()]
 
     # --- evidence files ---
 
@@ -359,81 +323,14 @@ class Store:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with _unavailable_on_db_errors(), self.engine.connect() as conn, conn.begin():
+        with unavailable_on_db_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         with (
-            _unavailable_on_db_errors(),
+            unavailable_on_db_errors(),
             self.engine.connect().execution_options(**WRITE) as conn,
             conn.begin(),
         ):
             yield conn
-
-
-@contextmanager
-def _unavailable_on_db_errors() -> Iterator[None]:
-    """Connection loss, server down, SQLite locked too long -> StorageUnavailable."""
-    try:
-        yield
-    except (OperationalError, InterfaceError) as e:
-        raise StorageUnavailable(f"database unavailable: {_first_line(e)}") from e
-    except DBAPIError as e:
-        if e.connection_invalidated:
-            raise StorageUnavailable(f"database connection lost: {_first_line(e)}") from e
-        raise
-
-
-def _first_line(e: DBAPIError) -> str:
-    return (str(e.orig) if e.orig else str(e)).strip().splitlines()[0]
-
-
-def _load_item(conn: Connection, item_id: str) -> ItemRecord | None:
-    row = conn.execute(q.item_query().where(s.items.c.id == item_id)).mappings().first()
-    if row is None:
-        return None
-    history = conn.execute(
-        select(s.verdicts).where(s.verdicts.c.item_id == item_id).order_by(s.verdicts.c.id)
-    ).mappings()
-    seen = conn.execute(
-        select(s.sightings).where(s.sightings.c.item_id == item_id).order_by(s.sightings.c.id)
-    ).mappings()
-    return replace(
-        _item(row, [_verdict(h) for h in history]),
-        sightings=[
-            SightingRecord(r["listing_id"], r["source"], r["url"], r["created_at"]) for r in seen
-        ],
-    )
-
-
-def _verdict(row: Mapping[str, Any], prefix: str = "") -> VerdictRecord:
-    return VerdictRecord(
-        verdict=row[f"{prefix}verdict"],
-        inspector=row[f"{prefix}inspector"],
-        note=row[f"{prefix}note"] or "",
-        created_at=row[f"{prefix}created_at"],
-        recorded_by=row[f"{prefix}recorded_by"],
-    )
-
-
-def _item(row: Mapping[str, Any], history: list[VerdictRecord] | None = None) -> ItemRecord:
-    embedding = row["embedding"]
-    return ItemRecord(
-        id=row["id"],
-        sha256=row["sha256"],
-        phash=row["phash"],
-        score=float(row["score"]),
-        priority=row["priority"],
-        model_version=row["model_version"],
-        listing_id=row["listing_id"],
-        source=row["source"],
-        url=row["url"],
-        created_at=row["created_at"],
-        width=int(row["width"]),
-        height=int(row["height"]),
-        status=row["status"],
-        verdict=_verdict(row, "v_") if row.get("v_verdict") else None,
-        verdicts=history,
-        embedding=None if embedding is None else np.frombuffer(embedding, dtype="<f4").copy(),
-    )

@@ -1,0 +1,64 @@
+"""Database rows -> the records the store hands out (records.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, select
+
+from counterscan.serve.storage import queue as q
+from counterscan.serve.storage import schema as s
+from counterscan.serve.storage.records import ItemRecord, SightingRecord, VerdictRecord
+
+
+def load_item(conn: Connection, item_id: str) -> ItemRecord | None:
+    row = conn.execute(q.item_query().where(s.items.c.id == item_id)).mappings().first()
+    if row is None:
+        return None
+    history = conn.execute(
+        select(s.verdicts).where(s.verdicts.c.item_id == item_id).order_by(s.verdicts.c.id)
+    ).mappings()
+    seen = conn.execute(
+        select(s.sightings).where(s.sightings.c.item_id == item_id).order_by(s.sightings.c.id)
+    ).mappings()
+    return replace(
+        item_from_row(row, [verdict_from_row(h) for h in history]),
+        sightings=[
+            SightingRecord(r["listing_id"], r["source"], r["url"], r["created_at"]) for r in seen
+        ],
+    )
+
+
+def verdict_from_row(row: Mapping[str, Any], prefix: str = "") -> VerdictRecord:
+    return VerdictRecord(
+        verdict=row[f"{prefix}verdict"],
+        inspector=row[f"{prefix}inspector"],
+        note=row[f"{prefix}note"] or "",
+        created_at=row[f"{prefix}created_at"],
+        recorded_by=row[f"{prefix}recorded_by"],
+    )
+
+
+def item_from_row(row: Mapping[str, Any], history: list[VerdictRecord] | None = None) -> ItemRecord:
+    embedding = row["embedding"]
+    return ItemRecord(
+        id=row["id"],
+        sha256=row["sha256"],
+        phash=row["phash"],
+        score=float(row["score"]),
+        priority=row["priority"],
+        model_version=row["model_version"],
+        listing_id=row["listing_id"],
+        source=row["source"],
+        url=row["url"],
+        created_at=row["created_at"],
+        width=int(row["width"]),
+        height=int(row["height"]),
+        status=row["status"],
+        verdict=verdict_from_row(row, "v_") if row.get("v_verdict") else None,
+        verdicts=history,
+        embedding=None if embedding is None else np.frombuffer(embedding, dtype="<f4").copy(),
+    )
