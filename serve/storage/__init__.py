@@ -3,9 +3,10 @@
 from counterscan.serve.storage import Store, ItemRecord
 """
 
+from counterscan.serve.storage.db import StorageUnavailable
 from counterscan.serve.storage.fields import is_item_id, new_item_id
 from counterscan.serve.storage.records import ItemRecord, SightingRecord, VerdictRecord
-from counterscan.serve.storage.store import ItemNotFound, StorageUnavailable, Store
+from counterscan.serve.storage.store import ItemNotFound, Store
 
 __all__ = [
     "ItemNotFound",
