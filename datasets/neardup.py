@@ -19,9 +19,10 @@ Two stages instead, both on a 96x96 grey thumbnail kept per photo:
 Measured on 250 banknote photos with 13 kinds of copies each (re-encoded at q50-95, resized
 0.5-2x, cropped 5% centred / one side / one corner / unevenly, recoloured, all at once): all
 3,250 copies score 0.946-1.0 (1% below 0.956). Two photos of one note taken in a row score
-<= 0.73; photos of two different notes (consecutive serial numbers)
-in the same pose on the same background reach 0.93. Hence NEAR_DUPLICATE_SIMILARITY = 0.945. tests/datasets/test_data_hashing.py repeats
-this on generated photos. Mirrored or rotated copies are not detected.
+<= 0.73; photos of two different notes (consecutive serial numbers) in the same pose on the
+same background reach 0.93. Hence NEAR_DUPLICATE_SIMILARITY = 0.945.
+tests/datasets/test_data_hashing.py repeats this on generated photos. Mirrored or rotated
+copies are not detected.
 """
 
 from __future__ import annotations
