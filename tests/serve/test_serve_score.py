@@ -175,3 +175,17 @@ def test_too_long_listing_id_fails_only_its_item(app_client, make_image) -> None
     res = app_client.post("/v1/score/batch", json={"items": items}).json()["results"]
     assert res[0]["ok"] is False and res[0]["error"]["status"] == 422
     assert res[1]["ok"] is True
+
+
+def test_scoring_on_each_database(make_client, db_url, make_image) -> None:
+    """The whole scoring path on SQLite and on PostgreSQL (db_url: tests/serve/conftest.py)."""
+    client = make_client(db=db_url)
+    data = make_image(seed=77)
+    first = _score(client, data, listing_id="PG-1").json()
+    assert first["cached"] is False
+    assert _score(client, data).json()["id"] == first["id"]
+    files = [("images", (f"{i}.jpg", make_image(seed=80 + i), "image/jpeg")) for i in range(3)]
+    files.append(("images", ("bad.jpg", b"junk", "image/jpeg")))
+    results = client.post("/v1/score/batch", files=files).json()["results"]
+    assert [x["ok"] for x in results] == [True, True, True, False]
+    assert client.get("/readyz").status_code == 200
