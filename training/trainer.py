@@ -259,6 +259,8 @@ def _train(
             **_val_record(y_val, val_logits),
             "lr": optimizer.param_groups[0]["lr"],
             "frozen_blocks": frozen,
+            "steps": steps_per_epoch,  # optimizer steps, the same on every process
+            "photos": sum(n for _, n, _ in losses),  # all processes together
             "seconds": round(max(s for _, _, s in losses), 2),
             "photos_per_s": round(sum(n for _, n, _ in losses) / max(s for _, _, s in losses), 1),
         }
