@@ -13,6 +13,10 @@ from pathlib import Path
 
 from counterscan.errors import CounterscanError
 
+# = neardup.NEAR_DUPLICATE_SIMILARITY, repeated so that `--help` imports no numpy (a test keeps
+# the two equal).
+NEAR_DUPLICATE_SIMILARITY_DEFAULT = 0.945
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     data = commands.add_parser(
@@ -62,8 +66,6 @@ def write_json(path: Path, payload: dict) -> None:
 
 
 def _register_check(sub: argparse._SubParsersAction) -> None:
-    from counterscan.datasets.neardup import NEAR_DUPLICATE_SIMILARITY
-
     p = sub.add_parser(
         "check",
         help="decode every photo and report broken files, copies, leaks and label conflicts",
@@ -87,7 +89,7 @@ def _register_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--near-similarity",
         type=_similarity,
-        default=NEAR_DUPLICATE_SIMILARITY,
+        default=NEAR_DUPLICATE_SIMILARITY_DEFAULT,
         metavar="S",
         help="aligned high-pass similarity (0-1) from which two photos count as copies of one "
         "photo (default: %(default)s; measured: copies 0.94-1, two photos of one object "
@@ -121,8 +123,6 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _register_split(sub: argparse._SubParsersAction) -> None:
-    from counterscan.datasets.neardup import NEAR_DUPLICATE_SIMILARITY
-
     p = sub.add_parser(
         "split",
         help="assign train/val/test by group, stratified by label, with copies kept together",
@@ -151,7 +151,7 @@ def _register_split(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--near-similarity",
         type=_similarity,
-        default=NEAR_DUPLICATE_SIMILARITY,
+        default=NEAR_DUPLICATE_SIMILARITY_DEFAULT,
         metavar="S",
         help="similarity from which two photos count as copies (default: %(default)s; see "
         "`counterscan data check --help`)",

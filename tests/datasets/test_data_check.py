@@ -149,6 +149,12 @@ def test_copy_across_split_folders_in_the_folder_layout(tmp_path: Path, scene, j
     assert not report.has_manifest
 
 
+def test_cli_default_threshold_is_the_measured_one() -> None:
+    from counterscan.datasets import cli, neardup
+
+    assert cli.NEAR_DUPLICATE_SIMILARITY_DEFAULT == neardup.NEAR_DUPLICATE_SIMILARITY
+
+
 def test_thresholds_are_options(tmp_path: Path, make_clean_set, capsys) -> None:
     root = make_clean_set(tmp_path / "set", groups=2, shots=1)
     assert main(["data", "check", str(root), "--min-side", "300"]) == 0
