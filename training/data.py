@@ -85,7 +85,9 @@ class PhotoDataset(torch.utils.data.Dataset):
         return len(self.images)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        image = torch.from_numpy(self.images[i]).permute(2, 0, 1)  # (3, S, S) view, uint8
+        # (3, S, S) uint8. Contiguous: the v2 colour transforms are ~10x slower on the
+        # channels-last view that a plain permute would give (measured: 170 vs 16 ms a photo).
+        image = torch.from_numpy(self.images[i]).permute(2, 0, 1).contiguous()
         return self.transform(image), self.targets[i]
 
 

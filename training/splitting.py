@@ -22,7 +22,7 @@ from counterscan.training.rundir import read_split
 def resolve_split(
     dataset: Dataset, config: TrainConfig, recorded: Path | None = None, progress: bool = False
 ) -> list[Sample]:
-    """The dataset's samples, each with its split set to train, val or test."""
+    """The dataset's samples (same order), each with its split set to train, val or test."""
     samples = list(dataset.samples)
     if recorded is not None and recorded.is_file():
         samples = _apply_recorded(samples, recorded)
@@ -34,11 +34,13 @@ def resolve_split(
                 "give every photo a split, or none so that training makes one"
             )
         if not any(s.split == "val" for s in samples):
-            train = [s for s in samples if s.split == "train"]
-            rest = [s for s in samples if s.split != "train"]
-            samples = rest + group_split(
-                dataset, train, config.val_fraction, 0.0, config.seed, progress
-            )
+            train_idx = [i for i, s in enumerate(samples) if s.split == "train"]
+            carved = group_split(
+                dataset, [samples[i] for i in train_idx], config.val_fraction, 0.0, config.seed,
+                progress,
+            )  # fmt: skip
+            for i, sample in zip(train_idx, carved, strict=True):
+                samples[i] = sample
     else:
         samples = group_split(
             dataset, samples, config.val_fraction, config.test_fraction, config.seed, progress

@@ -13,6 +13,7 @@ run therefore replays the remaining epochs exactly as the uninterrupted run woul
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import time
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from counterscan.datasets.reader import Sample, read_dataset
+from counterscan.datasets.reader import Dataset, Sample, read_dataset
 from counterscan.errors import CounterscanError
 from counterscan.model.checkpoint import load_checkpoint, save_checkpoint
 from counterscan.model.config import ModelConfig
@@ -145,6 +146,29 @@ def _predict_sharded(
     return out
 
 
+def _shared_split(
+    dataset: Dataset,
+    config: TrainConfig,
+    recorded: Path | None,
+    progress: bool,
+    ctx: distributed.DistContext,
+) -> list[Sample]:
+    """Rank 0 makes (or reads) the split and sends it to the others, errors included, so that
+    a refused split stops every process instead of leaving them waiting for rank 0."""
+    outcome: tuple[str, Any] = ("", None)
+    if ctx.is_main:
+        try:
+            outcome = ("ok", [s.split for s in resolve_split(dataset, config, recorded, progress)])
+        except CounterscanError as e:
+            outcome = ("error", str(e))
+    status, value = distributed.broadcast_object(ctx, outcome)
+    if status == "error":
+        raise CounterscanError(value)
+    return [
+        dataclasses.replace(s, split=split) for s, split in zip(dataset.samples, value, strict=True)
+    ]
+
+
 def _train(
     data_dir: Path,
     run: RunDir,
@@ -160,7 +184,7 @@ def _train(
         torch.set_num_threads(config.threads)
     show = progress and ctx.is_main
     dataset = read_dataset(data_dir)
-    samples = resolve_split(dataset, config, run.split if resume else None, progress=show)
+    samples = _shared_split(dataset, config, run.split if resume else None, show, ctx)
     by_split = {name: [s for s in samples if s.split == name] for name in ("train", "val", "test")}
     if ctx.is_main:
         run.root.mkdir(parents=True, exist_ok=True)
