@@ -101,7 +101,7 @@ async def _start(
     if scorer is None:
         if settings.model is None:
             raise CounterscanError("no model to serve: set COUNTERSCAN_MODEL or --model")
-        threads = Threads(settings.intra_op_threads, settings.inter_op_threads)
+        threads = Threads.from_settings(settings)
         scorer = await anyio.to_thread.run_sync(Scorer.load, settings.model, threads)
     if store is None:
         store = Store(settings.db_url, settings.data_dir)

@@ -26,7 +26,7 @@ class Engine:
         self.settings = settings
         self.metrics = metrics
         self.limits = Limits(settings.max_image_bytes, settings.max_image_pixels)
-        self.threads = Threads(settings.intra_op_threads, settings.inter_op_threads)
+        self.threads = Threads.from_settings(settings)
         self.batcher = MicroBatcher(
             lambda: self._scorer,
             metrics,

@@ -60,9 +60,7 @@ def serve(
     if settings.model is None:
         raise CounterscanError("no model to serve: pass --model FILE or set COUNTERSCAN_MODEL")
 
-    scorer = Scorer.load(
-        settings.model, Threads(settings.intra_op_threads, settings.inter_op_threads)
-    )
+    scorer = Scorer.load(settings.model, Threads.from_settings(settings))
     store = Store(settings.db_url, settings.data_dir).open()  # creates or migrates the schema
     common = {
         "host": settings.host,
@@ -106,6 +104,7 @@ def _environment(settings: Settings) -> dict[str, str]:
         "COUNTERSCAN_DB": settings.db_url,
         "COUNTERSCAN_DATA_DIR": str(settings.data_dir),
         "COUNTERSCAN_INTRA_OP_THREADS": str(settings.intra_op_threads),
+        "COUNTERSCAN_ORT_SPINNING": str(settings.ort_spinning).lower(),
         "COUNTERSCAN_RELOAD_ON_SIGHUP": "false",  # the supervisor restarts workers instead
         "COUNTERSCAN_LOG_LEVEL": settings.log_level,
     }

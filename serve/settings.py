@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     # --- ONNX Runtime
     intra_op_threads: int = Field(default_factory=default_threads, ge=1, le=256)
     inter_op_threads: int = Field(1, ge=1, le=64)
+    ort_spinning: bool = False  # let idle ORT threads spin (only on cores of their own)
 
     # --- micro-batching: concurrent requests share one ONNX Runtime call
     batching: bool = True

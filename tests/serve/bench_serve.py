@@ -146,16 +146,19 @@ def concurrent_load(url: str, images: list[bytes], clients: int = 8) -> dict[str
             list(pool.map(lambda d: one(d, http), images))
         seconds = time.perf_counter() - start
         metrics = http.get("/metrics").text
-    count = total = 0.0
-    for line in metrics.splitlines():
-        if line.startswith("counterscan_inference_batch_size_count"):
-            count = float(line.split()[-1])
-        if line.startswith("counterscan_inference_batch_size_sum"):
-            total = float(line.split()[-1])
+    samples = {
+        line.split()[0]: float(line.split()[1])
+        for line in metrics.splitlines()
+        if line.startswith("counterscan_inference_") and not line.startswith("#")
+    }
+    calls = samples.get("counterscan_inference_batch_size_count", 0.0)
+    scored = samples.get("counterscan_inference_batch_size_sum", 0.0)
+    model_s = samples.get("counterscan_inference_duration_seconds_sum", 0.0)
     return {
         "clients": clients,
         "images_per_s": round(len(images) / seconds, 1),
-        "mean_batch": round(total / count, 2) if count else 0.0,
+        "mean_batch": round(scored / calls, 2) if calls else 0.0,
+        "model_ms_per_image": round(1000 * model_s / scored, 1) if scored else 0.0,
         **percentiles(times),
     }
 
