@@ -9,6 +9,7 @@ a heat map is asked for (the map needs the model's activation map).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,7 @@ async def score_submissions(
         for sha, (p, s) in runs.items():
             pictures[sha] = to_base64(await engine.heatmap_for(p, s))
 
+    repeats: list[tuple[ItemRecord, Submission]] = []
     for i, sha in enumerate(shas):
         if outcomes[i] is not None or sha is None:
             continue
@@ -114,12 +116,24 @@ async def score_submissions(
             outcomes[i] = record
             continue
         was_cached = cached.get(sha) is not None or leader != i
+        if was_cached:
+            repeats.append((record, submissions[i]))
         outcomes[i] = result_body(record, cached=was_cached, heatmap_b64=pictures.get(sha))
+    if repeats:
+        # The same photo in another listing is evidence too: keep where it was seen again.
+        await anyio.to_thread.run_sync(_record_sightings, store, repeats)
 
     final: list[Outcome] = [o for o in outcomes if o is not None]
     assert len(final) == n
     _count(engine, final)
     return final
+
+
+def _record_sightings(store: Store, repeats: list[tuple[ItemRecord, Submission]]) -> None:
+    for record, sub in repeats:
+        # An over-long listing id: the score was still answered; there is nothing to keep.
+        with contextlib.suppress(CounterscanError):
+            store.record_sighting(record, listing_id=sub.listing_id, source=sub.source, url=sub.url)
 
 
 def _keep_evidence(store: Store, data: bytes, prepared: Prepared) -> None:

@@ -245,3 +245,12 @@ def test_display_copy_for_formats_browsers_cannot_show(client, make_image) -> No
     jpeg = make_image("JPEG", (120, 90), seed=11)
     same = client.get(f"/v1/items/{score(client, jpeg)['id']}/image", params={"display": "1"})
     assert same.content == jpeg  # already displayable: the original itself
+
+
+def test_same_photo_in_another_listing_is_kept_as_a_sighting(client, make_image) -> None:
+    data = make_image("JPEG", (320, 240), seed=11)
+    first = score(client, data, listing_id="L-1", source="shop-a")
+    again = score(client, data, listing_id="L-2", source="zalo", url="https://z.example/2")
+    assert again["cached"] is True and again["id"] == first["id"]
+    item = client.get(f"/v1/items/{first['id']}").json()
+    assert [(s["listing_id"], s["source"]) for s in item["sightings"]] == [("L-2", "zalo")]
