@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
 from counterscan.datasets.synth_backgrounds import background
 from counterscan.datasets.synth_defects import DIFFICULTIES, make_counterfeit, print_variation
 from counterscan.datasets.synth_draw import render_label
 from counterscan.datasets.synth_pack import build_object
 from counterscan.datasets.synth_photo import encode_jpeg, photograph, table_size
 from counterscan.datasets.synth_products import KINDS, brands_of, genuine_design, pick
-from PIL import Image
-from tqdm import tqdm
-
 from counterscan.errors import CounterscanError
 
 MANIFEST_COLUMNS = ("path", "label", "group", "kind", "brand", "defects")

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 
 import numpy as np
+
 from counterscan.datasets.synth_marks import OBVIOUS_SHAPE, SUBTLE_SHAPE
 from counterscan.datasets.synth_products import RGB, Design
 from counterscan.datasets.synth_text import OTHER_WEIGHT

@@ -6,10 +6,11 @@ misregistration, reprint blur, colour shift), and fold the label onto a packagin
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
 from counterscan.datasets import synth_marks as marks
 from counterscan.datasets.synth_products import RGB, Design
 from counterscan.datasets.synth_text import SANS, SANS_BOLD, draw_fitted
-from PIL import Image, ImageDraw, ImageFilter
 
 LABEL_WIDTH = 240  # px of the printed front; photos scale the finished object anyway
 CARDBOARD: RGB = (236, 231, 220)  # unprinted substrate shown by a misregistered label

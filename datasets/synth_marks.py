@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from counterscan.datasets.synth_text import CONDENSED_BOLD, SANS, SANS_BOLD, draw_fitted
 from PIL import Image, ImageDraw
+
+from counterscan.datasets.synth_text import CONDENSED_BOLD, SANS, SANS_BOLD, draw_fitted
 
 SS = 3  # supersampling factor
 RGB = tuple[int, int, int]

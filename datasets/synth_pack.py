@@ -8,10 +8,11 @@ reads as a curved surface at listing-photo sizes.
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image, ImageDraw
+
 from counterscan.datasets.synth_marks import barcode
 from counterscan.datasets.synth_products import RGB, Design
 from counterscan.datasets.synth_text import draw_fitted
-from PIL import Image, ImageDraw
 
 DEPTH = {"tea": 0.3, "medicine": 0.22, "phone_charger": 0.38}  # box depth / front width
 

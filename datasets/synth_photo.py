@@ -11,8 +11,9 @@ import io
 import math
 
 import numpy as np
-from counterscan.datasets.synth_text import SANS_BOLD, draw_fitted
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+from counterscan.datasets.synth_text import SANS_BOLD, draw_fitted
 
 SIDES = (320, 336, 352, 368, 384, 400)  # listing photos are a few hundred pixels a side
 BADGES = ("FREESHIP", "Chính hãng 100%", "Hàng có sẵn", "Giá tốt", "SALE -30%")

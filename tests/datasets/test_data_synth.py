@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from counterscan.datasets.reader import read_dataset
 from counterscan.datasets.synth import MANIFEST_COLUMNS, generate, plan_items
 from counterscan.datasets.synth_defects import (
@@ -19,10 +21,8 @@ from counterscan.datasets.synth_defects import (
     subtle_misspellings,
 )
 from counterscan.datasets.synth_products import BRANDS, KIND_BY_NAME, KINDS, genuine_design
-from counterscan.serve.images import decode_image
-from PIL import Image
-
 from counterscan.errors import CounterscanError
+from counterscan.serve.images import decode_image
 
 
 def _files(root: Path) -> dict[str, bytes]:
