@@ -202,7 +202,9 @@ def keyed_server(
     _stop(server)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an asyncio loop in this thread while it
+# is open, and later tests that call asyncio.run() (the batcher's) must not find one running.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: run `make test` as root or `apt-get install chromium`")
