@@ -17,8 +17,10 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from counterscan import __version__
 from counterscan.errors import CounterscanError
@@ -159,6 +161,21 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CounterscanError)
     async def _user_error(request: Request, exc: CounterscanError) -> JSONResponse:
         return detail(422, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        if exc.status_code == 400:  # Starlette's form parser: a body it could not read
+            return detail(*body_parse_error(str(exc.detail)))
+        return await http_exception_handler(request, exc)
+
+
+def body_parse_error(message: str) -> tuple[int, str]:
+    """Starlette answers a multipart body it cannot parse with 400; the API says 413 for a
+    limit (too many files or fields, a part too large) and 422 for a malformed request."""
+    lowered = message.lower()
+    if "too many" in lowered or "maximum size" in lowered:
+        return 413, message
+    return 422, f"malformed request: {message}"
 
 
 def describe_validation(errors: Any) -> str:

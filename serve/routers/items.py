@@ -30,7 +30,7 @@ from counterscan.serve.security import Principal, require_role
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
 from counterscan.serve.storage.evidence import image_format
 from counterscan.serve.storage.fields import ITEM_ID_RE, MAX_LEN
-from counterscan.serve.storage.queue import MAX_LIMIT
+from counterscan.serve.storage.queue import MAX_LIMIT, MAX_OFFSET
 
 router = APIRouter(prefix="/v1", tags=["inspection"])
 
@@ -81,7 +81,7 @@ def get_queue(
     since: Annotated[datetime | None, Query(description="ISO time; no zone = UTC")] = None,
     until: Annotated[datetime | None, Query(description="ISO time, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     priorities = [p for value in priority or () for p in value.split(",") if p.strip()]
     items, total = store.queue(

@@ -164,6 +164,8 @@ def _json_items(body: bytes, limit: int) -> list[Submission | ImageRejected]:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise HTTPException(422, f"the body is not valid JSON: {e}") from None
+    except RecursionError:
+        raise HTTPException(422, "the body is not valid JSON: nested too deeply") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
         raise HTTPException(422, 'the JSON body must be an object with a list "items"')
     raw_items = payload["items"]

@@ -14,9 +14,12 @@ from sqlalchemy import Select, func, select
 
 from counterscan.errors import CounterscanError
 from counterscan.serve.storage import schema as s
+from counterscan.serve.storage.fields import check_text
 
 QUEUE_STATUSES = ("unreviewed", "reviewed", "all")
 MAX_LIMIT = 500
+# Far beyond any queue, and within a 64-bit SQL integer (SQLite overflows past that).
+MAX_OFFSET = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ class QueueFilter:
         for name, moment in (("since", since), ("until", until)):
             if moment is not None and moment.tzinfo is None:
                 raise CounterscanError(f"{name} needs a time zone (e.g. 2025-01-31T00:00:00Z)")
-        return cls(status, wanted, source or None, since, until)
+        # The same rules as a stored source (length, no NUL, which PostgreSQL refuses).
+        return cls(status, wanted, check_text("source", source or None), since, until)
 
 
 def check_page(limit: int, offset: int) -> None:
@@ -56,6 +60,8 @@ def check_page(limit: int, offset: int) -> None:
         raise CounterscanError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if offset < 0:
         raise CounterscanError(f"offset must be 0 or more, not {offset}")
+    if offset > MAX_OFFSET:
+        raise CounterscanError(f"offset must be at most {MAX_OFFSET}, not {offset}")
 
 
 def _where(query: Select, f: QueueFilter) -> Select:

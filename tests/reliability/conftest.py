@@ -1,0 +1,175 @@
+"""Fixtures of the reliability suite: real server processes, hostile inputs, databases.
+
+- `start_server(**spec)` starts a real `counterscan serve` process (live_server.py) with API
+  keys for every role (`rel_keys`), its own SQLite file and data folder; all are stopped after
+  the test. `module_server` is one such process shared by a module's tests.
+- `hostile_case` parametrises a test over hostile_images.CASES; `hostile` is the whole module.
+- `pg_url` is a fresh schema on the shared PostgreSQL (COUNTERSCAN_TEST_PG_URL, skipped
+  without it); `throwaway_pg` is a PostgreSQL cluster of the test's own, to stop and start.
+
+Fast parts run in `make test`; `@pytest.mark.slow` parts in `make test-slow`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+PG_ENV = "COUNTERSCAN_TEST_PG_URL"
+
+# One key per role plus a second inspector (names say who gave a verdict).
+KEYS = {
+    "crawler": ("rel-crawler-key-0123456789", "crawler-bot"),
+    "inspector": ("rel-inspector-key-0123456789", "ana"),
+    "inspector2": ("rel-inspector2-key-0123456789", "ben"),
+    "admin": ("rel-admin-key-0123456789abc", "root"),
+}
+
+
+def _load(name: str) -> ModuleType:
+    """Load a helper module of this folder (tests run with --import-mode=importlib)."""
+    module_name = f"counterscan_reliability_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+hostile_images = _load("hostile_images")
+live_server = _load("live_server")
+pg_cluster = _load("pg_cluster")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "hostile_case" in metafunc.fixturenames:
+        cases = hostile_images.CASES
+        metafunc.parametrize("hostile_case", cases, ids=[c.name for c in cases])
+
+
+@pytest.fixture(scope="session")
+def hostile() -> ModuleType:
+    return hostile_images
+
+
+@pytest.fixture(scope="session")
+def live() -> ModuleType:
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def rel_keys() -> dict[str, str]:
+    """role (or "inspector2") -> secret."""
+    return {role: secret for role, (secret, _) in KEYS.items()}
+
+
+@pytest.fixture(scope="session")
+def rel_key_names() -> dict[str, str]:
+    return {role: name for role, (_, name) in KEYS.items()}
+
+
+def keys_setting() -> str:
+    role_of = {"inspector2": "inspector"}
+    return ",".join(f"{s}:{role_of.get(r, r)}:{n}" for r, (s, n) in KEYS.items())
+
+
+def _server_factory(root: Path, model: Path) -> Iterator[Callable[..., Any]]:
+    servers: list[Any] = []
+
+    def start(*, start: bool = True, **spec: Any) -> Any:
+        n = len(servers)
+        defaults: dict[str, Any] = {
+            "model": model,
+            "db": f"sqlite:///{root / f'server{n}' / 'counterscan.db'}",
+            "data_dir": root / f"server{n}" / "store",
+            "log_path": root / f"server{n}.log",
+            "api_keys": keys_setting(),
+        }
+        server = live_server.LiveServer(live_server.ServerSpec(**(defaults | spec)))
+        servers.append(server)
+        return server.start() if start else server
+
+    yield start
+    for server in reversed(servers):
+        server.stop()
+
+
+@pytest.fixture
+def served_model(onnx_model_path: Path, tmp_path: Path) -> Path:
+    """A copy of the test model that a test may overwrite (reload tests)."""
+    path = tmp_path / "served" / "model.onnx"
+    path.parent.mkdir()
+    shutil.copy(onnx_model_path, path)
+    return path
+
+
+@pytest.fixture
+def start_server(served_model: Path, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """start_server(**ServerSpec fields) -> a started LiveServer (stopped after the test)."""
+    yield from _server_factory(tmp_path, served_model)
+
+
+@pytest.fixture(scope="module")
+def module_server(onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One started server (keys on, SQLite) shared by the tests of a module."""
+    root = tmp_path_factory.mktemp("server")
+    factory = _server_factory(root, onnx_model_path)
+    start = next(factory)
+    yield start()
+    next(factory, None)
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema on the shared PostgreSQL server, dropped afterwards."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.schema import CreateSchema, DropSchema
+
+    from counterscan.serve.storage.db import normalise_url
+
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set (run `export {PG_ENV}=$(.ci/postgres.sh)`)")
+    schema = f"rel_{secrets.token_hex(6)}"
+    admin = create_engine(normalise_url(base))
+    try:
+        with admin.begin() as conn:
+            conn.execute(CreateSchema(schema))
+        url = normalise_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(DropSchema(schema, cascade=True, if_exists=True))
+        admin.dispose()
+
+
+@pytest.fixture
+def throwaway_pg() -> Iterator[Any]:
+    """A PostgreSQL cluster of this test's own (initdb in a temporary folder, its own port),
+    so stopping it disturbs no other test. Skipped when the server binaries are absent."""
+    binaries = pg_cluster.find_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    cluster = pg_cluster.Cluster(binaries)
+    try:
+        cluster.create()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()

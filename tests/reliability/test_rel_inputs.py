@@ -1,0 +1,271 @@
+"""Hostile and odd uploads: each gets its documented answer (413 too large, 415 not a supported
+image, 422 malformed; 200 for odd but real images), alone and as one item of a batch; malformed
+multipart bodies and base64 are 422; a batch over the limit is 413. The in-process app answers
+the table quickly; a real server process then takes all of it at once with its memory watched.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from counterscan.serve.app import create_app
+from counterscan.serve.settings import Settings
+
+MAX_BATCH = 64
+
+
+@pytest.fixture(scope="module")
+def client(onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One in-process app for the whole table (no keys: auth is test_rel_access's job)."""
+    root = tmp_path_factory.mktemp("inputs")
+    settings = Settings(
+        model=onnx_model_path,
+        data_dir=root / "store",
+        db=f"sqlite:///{root / 'cs.db'}",
+        intra_op_threads=1,
+        decode_threads=2,
+        max_batch_images=MAX_BATCH,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        yield c
+
+
+def detail(r: Any) -> str:
+    """An error body is exactly {"detail": "<words>"}."""
+    body = r.json()
+    assert set(body) == {"detail"} and isinstance(body["detail"], str) and body["detail"], body
+    return body["detail"]
+
+
+def _decodes(data: bytes, fmt: str) -> None:
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.format == fmt
+        img.load()
+
+
+def test_hostile_image_alone(client: Any, hostile_case: Any) -> None:
+    data = hostile_case.make()
+    files = {"image": (hostile_case.filename, data, "image/jpeg")}
+    r = client.post("/v1/score", files=files, data={"heatmap": "1"})
+    assert r.status_code == hostile_case.status, r.text
+    if r.status_code != 200:
+        detail(r)
+        return
+    # An odd image that was accepted must work everywhere an inspector looks at it.
+    result = r.json()
+    assert 0.0 <= result["score"] <= 1.0
+    _decodes(base64.b64decode(result["heatmap_png_base64"]), "PNG")
+    item = f"/v1/items/{result['id']}"
+    assert client.get(item).json()["width"] >= 1
+    assert client.get(f"{item}/image").content == data
+    for path, fmt in (("/thumbnail", "JPEG"), ("/heatmap", "PNG")):
+        got = client.get(item + path)
+        assert got.status_code == 200, (path, got.text)
+        _decodes(got.content, fmt)
+    assert client.get(f"{item}/image", params={"display": "true"}).status_code == 200
+
+
+def _batch_statuses(results: list[dict[str, Any]]) -> list[int]:
+    return [200 if x["ok"] else x["error"]["status"] for x in results]
+
+
+def test_hostile_images_in_one_batch_fail_alone(client: Any, hostile: Any) -> None:
+    cases = hostile.CASES
+    good = hostile.photo((120, 80), fmt="JPEG")
+    datas = [c.make() for c in cases]
+    files = [("images", (c.filename, d, "image/jpeg")) for c, d in zip(cases, datas, strict=True)]
+    files.append(("images", ("good.jpg", good, "image/jpeg")))
+    r = client.post("/v1/score/batch", files=files)
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["index"] for x in results] == list(range(len(files)))
+    assert _batch_statuses(results) == [c.status for c in cases] + [200]
+    assert all(x["error"]["detail"] for x in results if not x["ok"])
+
+    # The same through the JSON encoding, as base64.
+    items = [{"image_base64": base64.b64encode(d).decode()} for d in [*datas, good]]
+    r = client.post("/v1/score/batch", json={"items": items})
+    assert r.status_code == 200, r.text
+    assert _batch_statuses(r.json()["results"]) == [c.status for c in cases] + [200]
+
+
+BOUNDARY = "rel-boundary"
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+PART = (
+    f"--{BOUNDARY}\r\n"
+    'Content-Disposition: form-data; name="image"; filename="a.jpg"\r\n'
+    "Content-Type: image/jpeg\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "content_type"),
+    [
+        ("no_boundary", b"whatever", "multipart/form-data"),
+        ("wrong_boundary", b"--other\r\nx\r\n--other--\r\n", MULTIPART),
+        ("garbage_after_boundary", f"--{BOUNDARY}garbage\r\n".encode(), MULTIPART),
+        ("unterminated_part", PART.encode() + b"\xff\xd8\xff", MULTIPART),
+        ("no_disposition", f"--{BOUNDARY}\r\nContent-Type: x\r\n\r\nab\r\n--{BOUNDARY}--\r\n".encode(), MULTIPART),
+        ("no_name", f'--{BOUNDARY}\r\nContent-Disposition: form-data; filename="a"\r\n\r\nab\r\n--{BOUNDARY}--\r\n'.encode(), MULTIPART),
+        ("header_without_colon", f"--{BOUNDARY}\r\nnonsense\r\n\r\nab\r\n--{BOUNDARY}--\r\n".encode(), MULTIPART),
+        ("only_closing_boundary", f"--{BOUNDARY}--\r\n".encode(), MULTIPART),
+        ("empty_body", b"", MULTIPART),
+        ("image_as_text_field", f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="image"\r\n\r\nhello\r\n--{BOUNDARY}--\r\n'.encode(), MULTIPART),
+        ("json_instead", b'{"image": "x"}', "application/json"),
+        ("binary_content_type", b"\x00\x01", "\x01\x02"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.isidentifier() else "",
+)  # fmt: skip
+@pytest.mark.parametrize("path", ["/v1/score", "/v1/score/batch"])
+def test_malformed_multipart_is_422(
+    client: Any, name: str, body: bytes, content_type: str, path: str
+):
+    if path.endswith("batch") and content_type == "application/json":
+        pytest.skip("JSON is a valid batch encoding (its own cases below)")
+    r = client.post(path, content=body, headers={"content-type": content_type})
+    expected = 415 if path.endswith("batch") and "multipart" not in content_type else 422
+    assert r.status_code == expected, (name, r.status_code, r.text)
+    detail(r)
+
+
+def test_form_limits_are_413(client: Any, hostile: Any) -> None:
+    """More files than the batch limit, or a text field over the form parser's size."""
+    good = hostile.photo((32, 32), fmt="JPEG")
+    files = [("images", (f"{i}.jpg", good, "image/jpeg")) for i in range(MAX_BATCH + 1)]
+    r = client.post("/v1/score/batch", files=files)
+    assert r.status_code == 413 and str(MAX_BATCH) in detail(r)
+    r = client.post(
+        "/v1/score",
+        files={"image": ("a.jpg", good, "image/jpeg")},
+        data={"listing_id": "x" * (2 * 1024 * 1024)},
+    )
+    assert r.status_code in (413, 422), r.text
+    detail(r)
+
+
+NOT_BASE64 = [
+    "!!!!",
+    "abc",  # bad padding
+    "ÿÿÿÿ",
+    "\ud800",  # a lone surrogate, as a JSON escape
+    "data:image/jpeg;base64,%%%%",
+    "aGVsbG8=\x00",
+    "-_-_",  # URL-safe alphabet
+]
+
+
+@pytest.mark.parametrize("encoded", NOT_BASE64, ids=range(len(NOT_BASE64)))
+def test_base64_that_is_not_base64_is_422_per_item(client: Any, encoded: str, hostile: Any) -> None:
+    good = base64.b64encode(hostile.photo((40, 40), fmt="JPEG")).decode()
+    body = f'{{"items": [{{"image_base64": {json.dumps(encoded)}}}, {{"image_base64": "{good}"}}]}}'
+    r = client.post(
+        "/v1/score/batch", content=body.encode(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+    first, second = r.json()["results"]
+    assert first["ok"] is False and first["error"]["status"] == 422
+    assert "base64" in first["error"]["detail"]
+    assert second["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"{", 422),
+        (b"[]", 422),
+        (b'{"items": "x"}', 422),
+        (b'{"items": []}', 422),
+        (b"[" * 100_000 + b"]" * 100_000, 422),  # deeper than the JSON parser's recursion
+        (b'{"items": [' + b'{"image_base64": "AA=="},' * MAX_BATCH + b"{}]}", 413),
+        (b"\xff\xfe{}", 422),
+    ],
+    ids=["cut", "list", "items_text", "items_empty", "deep", "over_limit", "not_utf8"],
+)
+def test_malformed_json_batches(client: Any, body: bytes, status: int) -> None:
+    r = client.post("/v1/score/batch", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == status, r.text
+    detail(r)
+
+
+def test_json_items_of_the_wrong_shape_fail_alone(client: Any) -> None:
+    items = [5, {"image_base64": 7}, {"image_base64": ""}, {"image_base64": "AA==", "url": {}}]
+    r = client.post("/v1/score/batch", json={"items": items})
+    assert r.status_code == 200, r.text
+    assert _batch_statuses(r.json()["results"]) == [422, 422, 422, 422]
+
+
+# ---------------------------------------------------------------------------- a real process
+
+# A decode holds about three copies of the picture at its peak (Pillow's pixels, the bytes
+# numpy is built from, the array), 3 bytes a pixel, in each decoding thread at once.
+COPIES_AT_PEAK = 3.5
+SLACK_MB = 200.0  # allocator arenas, ORT buffers, request bodies in flight
+
+
+def memory_bound_mb(max_pixels: int, decode_threads: int) -> float:
+    return decode_threads * COPIES_AT_PEAK * 3 * max_pixels / 2**20 + SLACK_MB
+
+
+def largest_accepted(hostile: Any, max_pixels: int) -> bytes:
+    side = math.isqrt(max_pixels) - 1
+    return hostile.png_raw(side, side)
+
+
+def _send_everything(server: Any, hostile: Any, keys: dict[str, str], max_pixels: int) -> None:
+    key = keys["crawler"]
+    uploads = [(c.filename, c.make(), c.status) for c in hostile.CASES]
+    uploads += [("big.png", largest_accepted(hostile, max_pixels), 200)] * 4
+
+    def one(upload: tuple[str, bytes, int]) -> None:
+        name, data, status = upload
+        with server.client(key) as http:
+            r = http.post("/v1/score", files={"image": (name, data, "image/jpeg")})
+        assert r.status_code == status, (name, r.status_code, r.text)
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(one, uploads * 2))
+    with server.client(key) as http:
+        files = [("images", (n, d, "image/jpeg")) for n, d, _ in uploads[:MAX_BATCH]]
+        r = http.post("/v1/score/batch", files=files)
+        assert r.status_code == 200, r.text
+        assert _batch_statuses(r.json()["results"]) == [s for *_, s in uploads[:MAX_BATCH]]
+
+
+def _check_bounded_and_healthy(server: Any, hostile: Any, keys: dict[str, str], max_pixels: int):
+    before = server.memory_mb()["rss"]
+    _send_everything(server, hostile, keys, max_pixels)
+    peak = server.memory_mb()["peak"]
+    bound = memory_bound_mb(max_pixels, decode_threads=2)
+    print(f"hostile inputs: rss before {before:.0f} MiB, peak {peak:.0f} MiB, bound +{bound:.0f}")
+    assert peak - before < bound
+    assert server.alive()
+    with server.client(keys["crawler"]) as http:
+        assert http.get("/readyz").status_code == 200
+        good = hostile.photo((300, 200), fmt="JPEG")
+        assert http.post("/v1/score", files={"image": ("g.jpg", good)}).status_code == 200
+
+
+def test_real_server_takes_every_hostile_input_with_bounded_memory(
+    start_server: Any, hostile: Any, rel_keys: dict[str, str]
+) -> None:
+    max_pixels = 12_000_000  # a phone photo; the slow test uses the default 50 MP
+    server = start_server(env={"COUNTERSCAN_MAX_IMAGE_PIXELS": str(max_pixels)})
+    _check_bounded_and_healthy(server, hostile, rel_keys, max_pixels)
+
+
+@pytest.mark.slow
+def test_real_server_default_limits_memory(start_server: Any, hostile: Any, rel_keys) -> None:
+    from counterscan.serve.settings import DEFAULT_MAX_IMAGE_PIXELS
+
+    server = start_server()
+    _check_bounded_and_healthy(server, hostile, rel_keys, DEFAULT_MAX_IMAGE_PIXELS)
