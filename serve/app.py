@@ -27,6 +27,7 @@ from counterscan.errors import CounterscanError
 from counterscan.serve.engine import Engine
 from counterscan.serve.limits import BodyLimitMiddleware
 from counterscan.serve.metrics import Metrics, MetricsMiddleware
+from counterscan.serve.openapi import install_openapi
 from counterscan.serve.prepare import ImageRejected
 from counterscan.serve.reload import install_sighup, remove_sighup
 from counterscan.serve.routers import ops, score
@@ -94,6 +95,7 @@ def create_app(
         router = _optional_router(module)
         if router is not None:
             app.include_router(router)
+    install_openapi(app)
     return app
 
 

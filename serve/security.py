@@ -105,6 +105,8 @@ def require_role(*roles: str) -> Any:  # a Depends marker, like FastAPI's Depend
         request.state.principal = principal
         return principal
 
+    # Read by the OpenAPI document (openapi.py) and the access tests: who may call a route.
+    dependency.roles = roles  # type: ignore[attr-defined]
     return Depends(dependency)
 
 

@@ -1,0 +1,146 @@
+"""The bodies of the HTTP API (notes/api.md), as Pydantic models for the OpenAPI document.
+
+Documentation only: the routes build plain dicts (storage/records.py `to_api()`), and these
+models describe them so /docs, generated clients and the schema fuzzing test
+(tests/reliability/test_rel_fuzz.py, which checks every answer against this document) agree
+with what the server sends. Objects accept more fields than listed, so a new field in an
+answer is compatible; a field listed here must be there with the type shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Priority = Literal["high", "medium", "low"]
+
+
+class ErrorBody(BaseModel):
+    """Every error: one line naming the problem."""
+
+    detail: str = Field(examples=["image is 31457280 bytes, more than the limit of 20971520"])
+
+
+class ScoreResult(BaseModel):
+    id: str = Field(description="item id: 32 lowercase hex digits")
+    score: float = Field(ge=0.0, le=1.0, description="calibrated probability of a counterfeit")
+    priority: Priority
+    model_version: str
+    sha256: str
+    phash: str = Field(description="64-bit perceptual hash, 16 hex digits")
+    listing_id: str | None
+    source: str | None
+    url: str | None
+    created_at: str = Field(description="ISO-8601, UTC")
+    cached: bool = Field(description="answered from the store: these bytes were scored before")
+    heatmap_png_base64: str | None
+    matches: list[Any]
+
+
+class BatchError(BaseModel):
+    status: int = Field(ge=400, le=599)
+    detail: str
+
+
+class BatchItemOk(ScoreResult):
+    index: int = Field(ge=0)
+    ok: Literal[True]
+
+
+class BatchItemFailed(BaseModel):
+    index: int = Field(ge=0)
+    ok: Literal[False]
+    error: BatchError
+
+
+class BatchResult(BaseModel):
+    results: list[BatchItemOk | BatchItemFailed] = Field(description="one per image, in order")
+    model_version: str
+
+
+class Verdict(BaseModel):
+    verdict: Literal["counterfeit", "genuine", "unsure"]
+    inspector: str
+    note: str
+    created_at: str
+
+
+class Sighting(BaseModel):
+    listing_id: str | None
+    source: str | None
+    url: str | None
+    created_at: str
+
+
+class Item(BaseModel):
+    id: str
+    sha256: str
+    phash: str
+    score: float = Field(ge=0.0, le=1.0)
+    priority: Priority
+    model_version: str
+    listing_id: str | None
+    source: str | None
+    url: str | None
+    created_at: str
+    status: Literal["unreviewed", "reviewed"]
+    verdict: Verdict | None = Field(description="the latest verdict")
+    image_url: str
+    thumbnail_url: str
+    heatmap_url: str
+    width: int
+    height: int
+
+
+class ItemDetail(Item):
+    verdicts: list[Verdict] = Field(description="every verdict, oldest first")
+    sightings: list[Sighting] = Field(
+        default_factory=list, description="the same image submitted again from elsewhere"
+    )
+
+
+class QueuePage(BaseModel):
+    items: list[Item]
+    total: int = Field(ge=0)
+    limit: int
+    offset: int
+
+
+class Thresholds(BaseModel):
+    high: float
+    low: float
+
+
+class ModelInfo(BaseModel):
+    """The model contract (ONNX metadata) and when and from what file it was loaded."""
+
+    model_version: str
+    input_size: int
+    backbone: str
+    label_names: list[str]
+    temperature: float
+    thresholds: Thresholds
+    manifest_sha256: str
+    metrics: dict[str, Any]
+    created_at: str
+    embedding_dim: int
+    cam_size: int
+    contract_version: str
+    extra: dict[str, Any]
+    loaded_at: str
+    file_sha256: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    model_version: str
+
+
+class NotReady(BaseModel):
+    status: Literal["not ready"]
+    detail: str
