@@ -1,0 +1,253 @@
+"""Service benchmark: a real `counterscan serve` on loopback under an HTTP load generator in its
+own process, against the in-process throughput of decode + model on the same images.
+
+    .venv/bin/python bench/bench_service.py [--model FILE.onnx | --checkpoint RUN/best.pt]
+        [--seconds 8] [--clients 1,8,32] [--profile] [--quick]
+
+Scenarios: POST /v1/score (one image per request) and POST /v1/score/batch (32 per request),
+1, 8 and 32 concurrent clients, each for a fixed time, with micro-batching on and off (one
+server each). Images: distinct 0.3 MP listing JPEGs; every request's bytes are new to the
+server (loadgen.py), so every image is decoded, scored and stored. Per scenario: images/s,
+p50/p95/p99 request latency, errors, server RSS (peak), server CPU time per image, mean model
+batch (from /metrics). The in-process baseline decodes with the same number of threads as the
+server and scores batches of 32 with the same ONNX Runtime settings.
+--profile records the server with py-spy during the batch endpoint at 8 clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common
+from server_process import Server, as_flags, start_profiler, summarize_profile
+
+TARGET_BATCH_VS_INPROCESS = 0.85
+TARGET_SINGLE_P99_MS = 150.0  # at 8 clients
+TARGET_RSS_MB = 500.0
+BATCH = 32
+HERE = Path(__file__).resolve().parent
+
+
+def write_images(folder: Path, n: int) -> list[bytes]:
+    """n distinct photo-like 640x480 JPEGs (0.3 MP listing photos) into folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    images = [common.phone_jpeg(640, 480, seed=10_000 + i, quality=90) for i in range(n)]
+    for i, data in enumerate(images):
+        (folder / f"{i:04d}.jpg").write_bytes(data)
+    return images
+
+
+def in_process(model: Path, images: list[bytes], threads: int, seconds: float) -> list[dict]:
+    """Images/s of decode + model without HTTP: batches of 32, decoded by `threads` threads,
+    scored by the service's Scorer; also with the service's full prepare() (hashes, thumbnail
+    copy) instead of plain decoding."""
+    from counterscan.serve.images import to_model_input
+    from counterscan.serve.prepare import Limits, prepare
+    from counterscan.serve.scorer import Scorer, Threads
+
+    scorer = Scorer.load(model, Threads(threads))
+    scorer.warm_up((1, BATCH))
+    size = scorer.input_size
+    limits = Limits(20 * 2**20, 50_000_000)
+    paths = {
+        "decode + model": lambda d: to_model_input(d, size),
+        "prepare() + model": lambda d: prepare(d, size, limits).model_input,
+    }
+    rows = []
+    with ThreadPoolExecutor(threads) as pool:
+        for name, decode in paths.items():
+            done, start, cpu0 = 0, time.perf_counter(), time.process_time()
+            while time.perf_counter() - start < seconds:
+                chunk = [images[(done + j) % len(images)] for j in range(BATCH)]
+                scorer.score(np.stack(list(pool.map(decode, chunk))))
+                done += BATCH
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
+            rows.append(
+                {
+                    "path": name,
+                    "images": done,
+                    "images_per_s": round(done / wall, 1),
+                    "cpu_ms_per_image": round(1000 * cpu / done, 2),
+                }
+            )
+    return rows
+
+
+def scenario(
+    server: Server, folder: Path, endpoint: str, clients: int, seconds: float, profile: Path | None
+) -> dict[str, Any]:
+    out = folder.parent / f"load-{endpoint}-{clients}.json"
+    before, cpu0 = server.inference(), server.cpu_seconds()
+    flags = {
+        "url": server.url,
+        "endpoint": endpoint,
+        "clients": clients,
+        "seconds": seconds,
+        "batch": BATCH,
+        "images": folder,
+        "out": out,
+    }
+    load = subprocess.Popen([sys.executable, str(HERE / "loadgen.py"), *as_flags(flags)])
+    spy = start_profiler(server.proc.pid, seconds, profile) if profile else None
+    rss = 0.0
+    while load.poll() is None:
+        rss = max(rss, server.rss_mb())
+        time.sleep(0.1)
+    if spy is not None:
+        spy.wait(timeout=120)
+    if load.returncode:
+        raise RuntimeError(f"the load generator failed with code {load.returncode}")
+    result = json.loads(out.read_text())
+    after, cpu = server.inference(), server.cpu_seconds() - cpu0
+    images = after["images"] - before["images"]
+    calls = after["calls"] - before["calls"]
+    model_s = after["model_s"] - before["model_s"]
+    ok = max(1, result["images_ok"])
+    latency = result.pop("latency")
+    return {
+        "endpoint": endpoint,
+        "clients": clients,
+        **result,
+        **latency,
+        "rss_mb": round(rss, 1),
+        "server_cpu_ms_per_image": round(1000 * cpu / ok, 2),
+        "mean_model_batch": round(images / calls, 1) if calls else None,
+        "model_ms_per_image": round(1000 * model_s / images, 2) if images else None,
+        "load_average": common.load_average()[0],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="ONNX model to serve")
+    parser.add_argument("--checkpoint", type=Path, help="or a checkpoint to export first")
+    parser.add_argument("--threads", type=int, default=2, help="ORT and decode threads (2)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per scenario (8)")
+    parser.add_argument("--clients", default="1,8,32", help="concurrent clients (1,8,32)")
+    parser.add_argument("--images", type=int, default=256, help="distinct photos (256)")
+    parser.add_argument("--profile", action="store_true", help="py-spy the server")
+    parser.add_argument("--quick", action="store_true", help="tiny model, short runs (smoke)")
+    parser.add_argument("--json", type=Path, help="result file (bench/results/service.json)")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.clients, args.images = min(args.seconds, 1.5), "1,8", 16
+    clients = [int(c) for c in args.clients.split(",")]
+    report: dict[str, Any] = {
+        "machine": common.machine("onnxruntime", "uvicorn", "httpx"),
+        "threads": args.threads,
+        "seconds_per_scenario": args.seconds,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        model = args.model
+        if model is None:
+            mut = common.model_under_test(args.checkpoint, tiny=args.quick)
+            model = common.export_fp32(mut, root / "model.onnx", args.threads)
+        report["model"] = str(args.model or args.checkpoint or "exported: see model_under_test")
+        folder = root / "images"
+        images = write_images(folder, args.images)
+        report["in_process"] = in_process(model, images, args.threads, args.seconds)
+        report["scenarios"] = []
+        for batching in ("true", "false"):
+            server = Server(model, root / f"srv-{batching}", args.threads, batching=batching)
+            try:
+                report[f"rss_idle_mb_batching_{batching}"] = round(server.rss_mb(), 1)
+                for endpoint in ("single", "batch"):
+                    for n in clients:
+                        profile = None
+                        if args.profile and batching == "true" and endpoint == "batch" and n == 8:
+                            profile = root / "profile.txt"
+                        row = scenario(server, folder, endpoint, n, args.seconds, profile)
+                        report["scenarios"].append({"batching": batching == "true", **row})
+                        if profile:
+                            report["profile_batch_8_clients"] = summarize_profile(profile)
+                report[f"peak_rss_mb_batching_{batching}"] = round(server.peak_rss_mb(), 1)
+            finally:
+                server.stop()
+    report["targets"] = targets(report)
+    report["machine"]["load_average_end"] = common.load_average()
+    print_report(report)
+    common.write_result("service", report, args.json)
+    return 0
+
+
+def targets(report: dict[str, Any]) -> dict[str, Any]:
+    base = next(r for r in report["in_process"] if r["path"] == "decode + model")
+    rows = [r for r in report["scenarios"] if r["batching"]]
+    batch_best = max((r for r in rows if r["endpoint"] == "batch"), key=lambda r: r["images_per_s"])
+    share = batch_best["images_per_s"] / base["images_per_s"]
+    out: dict[str, Any] = {
+        "batch_vs_in_process": {
+            "value": round(share, 3),
+            "target": TARGET_BATCH_VS_INPROCESS,
+            "ratio": common.ratio(share, TARGET_BATCH_VS_INPROCESS),
+            "clients": batch_best["clients"],
+        },
+    }
+    single8 = [r for r in rows if r["endpoint"] == "single" and r["clients"] == 8]
+    if single8:
+        p99 = single8[0]["p99_ms"]
+        out["single_p99_8_clients_ms"] = {
+            "value": p99,
+            "target_max": TARGET_SINGLE_P99_MS,
+            "ratio": common.ratio(p99, TARGET_SINGLE_P99_MS),
+        }
+    peak = max(
+        report.get("peak_rss_mb_batching_true", 0), report.get("peak_rss_mb_batching_false", 0)
+    )
+    out["server_peak_rss_mb"] = {
+        "value": peak,
+        "target_max": TARGET_RSS_MB,
+        "ratio": common.ratio(peak, TARGET_RSS_MB),
+    }
+    return out
+
+
+def print_report(report: dict[str, Any]) -> None:
+    common.print_table(
+        "in-process (no HTTP), batches of 32",
+        report["in_process"],
+        ["path", "images", "images_per_s", "cpu_ms_per_image"],
+    )
+    cols = [
+        "batching",
+        "endpoint",
+        "clients",
+        "requests",
+        "images_per_s",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "errors",
+        "rss_mb",
+        "server_cpu_ms_per_image",
+        "mean_model_batch",
+        "model_ms_per_image",
+        "load_average",
+    ]
+    common.print_table(
+        f"HTTP, {report['seconds_per_scenario']} s per scenario", report["scenarios"], cols
+    )
+    for entry in report.get("profile_batch_8_clients", []):
+        print(f"  {entry['share_pct']:5.1f}%  {entry['function']}")
+    for name, t in report["targets"].items():
+        print(f"target {name}: {t}")
+    print(
+        f"load average start {report['machine']['load_average_start']} "
+        f"end {report['machine']['load_average_end']}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
