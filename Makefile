@@ -55,5 +55,17 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+# Benchmarks (bench/*.py; tables on stdout, JSON in bench/results/; about 8 minutes on 2 cores).
+# For the trained model and its int8 ROC-AUC check pass a checkpoint and a split dataset:
+#   make bench BENCH_CHECKPOINT=runs/r1/best.pt BENCH_DATA=data/split
+# Without them the ImageNet-initialised network is timed (same architecture and FLOPs).
+BENCH_CHECKPOINT ?=
+BENCH_DATA ?=
+BENCH_FLAGS = $(if $(BENCH_CHECKPOINT),--checkpoint $(BENCH_CHECKPOINT))
+bench: $(STAMP)
+	$(BIN)/python bench/bench_model.py $(BENCH_FLAGS) $(if $(BENCH_DATA),--data $(BENCH_DATA)) --sweep
+	$(BIN)/python bench/bench_preprocess.py --profile
+	$(BIN)/python bench/bench_service.py $(BENCH_FLAGS) --profile
+
 clean:
 	rm -rf $(VENV) build *.egg-info
