@@ -86,6 +86,12 @@ def keys_setting() -> str:
     return ",".join(f"{s}:{role_of.get(r, r)}:{n}" for r, (s, n) in KEYS.items())
 
 
+@pytest.fixture(scope="session")
+def rel_keys_setting() -> str:
+    """COUNTERSCAN_API_KEYS for `rel_keys`."""
+    return keys_setting()
+
+
 def _server_factory(root: Path, model: Path) -> Iterator[Callable[..., Any]]:
     servers: list[Any] = []
 
@@ -128,7 +134,7 @@ def module_server(onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactor
     root = tmp_path_factory.mktemp("server")
     factory = _server_factory(root, onnx_model_path)
     start = next(factory)
-    yield start()
+    yield start(log_level="debug")  # everything the server could log, for the secrets test
     next(factory, None)
 
 
