@@ -34,7 +34,7 @@ from counterscan.serve.routers import ops, score
 from counterscan.serve.scorer import Scorer, Threads
 from counterscan.serve.security import KeyRing
 from counterscan.serve.settings import Settings, load_settings
-from counterscan.serve.storage import ItemNotFound, StorageUnavailable, Store
+from counterscan.serve.storage import EvidenceUnwritable, ItemNotFound, StorageUnavailable, Store
 
 log = logging.getLogger("counterscan.serve")
 
@@ -159,6 +159,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StorageUnavailable)
     async def _db_down(request: Request, exc: StorageUnavailable) -> JSONResponse:
         return detail(503, f"the database is unavailable: {exc}")
+
+    @app.exception_handler(EvidenceUnwritable)
+    async def _disk_full(request: Request, exc: EvidenceUnwritable) -> JSONResponse:
+        return detail(503, str(exc))  # e.g. "... data folder: No space left on device"
 
     @app.exception_handler(CounterscanError)
     async def _user_error(request: Request, exc: CounterscanError) -> JSONResponse:

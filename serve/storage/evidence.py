@@ -24,6 +24,7 @@ from PIL import Image
 
 from counterscan.datasets.hashing import sha256_bytes
 from counterscan.serve.images import ImageDecodeError, decode_image
+from counterscan.serve.storage.db import StorageUnavailable
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 THUMB_SIDE = 320  # px, long side: sharp on a high-DPI queue card, ~15-30 KB
@@ -33,6 +34,11 @@ DISPLAY_QUALITY = 92
 BROWSER_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP"})
 
 log = logging.getLogger(__name__)
+
+
+class EvidenceUnwritable(StorageUnavailable):
+    """The data folder refuses a file (disk full, read-only, over quota): HTTP 503, and the
+    service keeps running; scoring works again once there is room."""
 
 
 def check_sha256(sha256: str) -> str:
@@ -153,7 +159,16 @@ def _encode_thumbnail(img: Image.Image) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write, fsync, rename into place, fsync the folder: all or nothing, even on power loss."""
+    """Write, fsync, rename into place, fsync the folder: all or nothing, even on power loss.
+    Raises EvidenceUnwritable when the folder refuses (ENOSPC, EROFS, EDQUOT, EIO, ...)."""
+    try:
+        _write_and_rename(path, data)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise EvidenceUnwritable(f"cannot store files in the data folder: {reason}") from e
+
+
+def _write_and_rename(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
