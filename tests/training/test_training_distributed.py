@@ -44,8 +44,14 @@ def test_torchrun_two_processes_equivalent_to_one(tiny_data: Path, tmp_path: Pat
     try:
         stdout, stderr = proc.communicate(timeout=180)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        # SIGTERM first: torchrun forwards it to its workers (which run in sessions of their
+        # own, out of reach of killpg); then make sure nothing of ours is left.
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
         pytest.fail("torchrun did not finish in 180 s")
     assert proc.returncode == 0, stderr[-3000:]
     assert stdout.count("model card:") == 1  # only rank 0 prints the summary
