@@ -34,12 +34,18 @@ from counterscan.serve.routers import ops, score
 from counterscan.serve.scorer import Scorer, Threads
 from counterscan.serve.security import KeyRing
 from counterscan.serve.settings import Settings, load_settings
+from counterscan.serve.similar.matching import MatchConfig
+from counterscan.serve.similar.service import SimilarCases, limit_blas_threads
 from counterscan.serve.storage import EvidenceUnwritable, ItemNotFound, StorageUnavailable, Store
 
 log = logging.getLogger("counterscan.serve")
 
 # Routers written alongside this file; included when present (see _optional_router).
-OPTIONAL_ROUTERS = ("counterscan.serve.routers.items", "counterscan.serve.routers.console")
+OPTIONAL_ROUTERS = (
+    "counterscan.serve.routers.items",
+    "counterscan.serve.routers.similar",
+    "counterscan.serve.routers.console",
+)
 
 
 def create_app(
@@ -56,6 +62,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, opened = await _start(settings, metrics, scorer, store)
+        try:
+            app.state.similar = await anyio.to_thread.run_sync(_similar_cases, settings, opened)
+        except BaseException:
+            await engine.stop()
+            await anyio.to_thread.run_sync(opened.close)
+            raise
         app.state.engine, app.state.store = engine, opened
         app.state.reload_lock = asyncio.Lock()
         sighup = settings.reload_on_sighup and install_sighup(app)
@@ -117,6 +129,15 @@ async def _start(
         await anyio.to_thread.run_sync(store.close)
         raise
     return engine, store
+
+
+def _similar_cases(settings: Settings, store: Store) -> SimilarCases:
+    limit_blas_threads()
+    cases = SimilarCases(
+        MatchConfig(similar=settings.similar_threshold), ann_from=settings.similar_ann_from
+    )
+    cases.load(store)
+    return cases
 
 
 def _body_limits(settings: Settings) -> Any:

@@ -22,6 +22,8 @@ from counterscan.serve.contract import ModelContract
 from counterscan.serve.engine import Engine
 from counterscan.serve.heatmap import to_base64
 from counterscan.serve.prepare import ImageRejected, Prepared, check_size
+from counterscan.serve.similar.fingerprint import fingerprint
+from counterscan.serve.similar.service import SimilarCases, photo_of
 from counterscan.serve.storage import ItemRecord, Store
 
 # Fields of an Item that a score result repeats (notes/api.md, POST /v1/score).
@@ -51,9 +53,16 @@ Outcome = dict[str, Any] | ImageRejected
 
 
 async def score_submissions(
-    submissions: list[Submission], engine: Engine, store: Store, *, heatmap: bool = False
+    submissions: list[Submission],
+    engine: Engine,
+    store: Store,
+    *,
+    heatmap: bool = False,
+    similar: SimilarCases | None = None,
 ) -> list[Outcome]:
-    """One outcome per submission, in order: the result dict, or the ImageRejected."""
+    """One outcome per submission, in order: the result dict, or the ImageRejected.
+    `similar`: match each image against the reviewed cases (serve/similar) and raise the
+    priority of those that match a confirmed counterfeit."""
     n = len(submissions)
     outcomes: list[Outcome | None] = [None] * n
     shas: list[str | None] = [None] * n
@@ -102,6 +111,13 @@ async def score_submissions(
     if heatmap:
         for sha, (p, s) in runs.items():
             pictures[sha] = to_base64(await engine.heatmap_for(p, s))
+    matches: dict[str, list[dict[str, Any]]] = {}
+    if similar is not None and len(similar):
+        records = {sha: cached.get(sha) or new_records.get(sha) for sha in unique}
+        found = await anyio.to_thread.run_sync(_match_all, similar, store, records)
+        for sha, (record, found_matches) in found.items():
+            (cached if cached.get(sha) is not None else new_records)[sha] = record
+            matches[sha] = found_matches
 
     repeats: list[tuple[ItemRecord, Submission]] = []
     for i, sha in enumerate(shas):
@@ -118,7 +134,9 @@ async def score_submissions(
         was_cached = cached.get(sha) is not None or leader != i
         if was_cached:
             repeats.append((record, submissions[i]))
-        outcomes[i] = result_body(record, cached=was_cached, heatmap_b64=pictures.get(sha))
+        outcomes[i] = result_body(
+            record, cached=was_cached, heatmap_b64=pictures.get(sha), matches=matches.get(sha)
+        )
     if repeats:
         # The same photo in another listing is evidence too: keep where it was seen again.
         await anyio.to_thread.run_sync(_record_sightings, store, repeats)
@@ -127,6 +145,19 @@ async def score_submissions(
     assert len(final) == n
     _count(engine, final)
     return final
+
+
+def _match_all(
+    similar: SimilarCases, store: Store, records: dict[str, Any]
+) -> dict[str, tuple[ItemRecord, list[dict[str, Any]]]]:
+    """sha256 -> (the record, its priority raised if it matches a counterfeit; its matches)."""
+    out = {}
+    for sha, record in records.items():
+        if isinstance(record, ItemRecord):
+            found = similar.match(photo_of(record, None))
+            record = similar.raise_if_counterfeit(store, record, found)
+            out[sha] = (record, [m.to_api() for m in found])
+    return out
 
 
 def _record_sightings(store: Store, repeats: list[tuple[ItemRecord, Submission]]) -> None:
@@ -178,15 +209,25 @@ def _save_one(
         width=prepared.width,
         height=prepared.height,
         embedding=scored.embedding,
+        fingerprint=fingerprint(
+            prepared.photo if prepared.photo is not None else prepared.model_input
+        ).to_bytes(),
     )
 
 
-def result_body(record: ItemRecord, *, cached: bool, heatmap_b64: str | None) -> dict[str, Any]:
+def result_body(
+    record: ItemRecord,
+    *,
+    cached: bool,
+    heatmap_b64: str | None,
+    matches: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     item = record.to_api()
     body = {key: item[key] for key in RESULT_FIELDS}
     body["cached"] = cached
     body["heatmap_png_base64"] = heatmap_b64
-    body["matches"] = []
+    body["priority_reason"] = record.priority_reason
+    body["matches"] = matches or []
     return body
 
 

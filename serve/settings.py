@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     max_batch_images: int = Field(64, ge=1, le=10_000)
     max_body_bytes: int = Field(100 * MB, ge=1024)
 
+    # --- similar cases (counterscan.serve.similar): embedding cosine of a "similar" match
+    # (depends on the model: measure with bench/bench_similar.py), and the number of
+    # references past which embedding search is approximate (faiss HNSW)
+    similar_threshold: float = Field(0.92, gt=0.0, le=1.0)
+    similar_ann_from: int = Field(20_000, ge=1)
+
     # --- behaviour
     reload_on_sighup: bool = False  # set by `counterscan serve`; tests build apps without it
     log_level: str = "info"

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from counterscan.serve.deps import EngineDep, StoreDep
 from counterscan.serve.security import Principal, require_role
+from counterscan.serve.similar.service import SimilarDep
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
 from counterscan.serve.storage.evidence import image_format
 from counterscan.serve.storage.fields import ITEM_ID_RE, MAX_LEN
@@ -167,10 +168,21 @@ async def get_heatmap(
 
 @router.post("/items/{item_id}/verdict", summary="Record a verdict (the history is kept)")
 def post_verdict(
-    item_id: ItemId, body: VerdictIn, who: Inspector, store: StoreDep
+    item_id: ItemId,
+    body: VerdictIn,
+    who: Inspector,
+    store: StoreDep,
+    background: BackgroundTasks,
+    similar: SimilarDep = None,
 ) -> dict[str, Any]:
     inspector = (body.inspector or "").strip() or who.name
     item = store.add_verdict(item_id, body.verdict, inspector, body.note, recorded_by=who.name)
+    if similar is not None:
+        # A confirmed counterfeit becomes a reference; queued items matching it move up
+        # (after the answer is sent: the scan pages through the whole unreviewed queue).
+        reference = similar.on_verdict(store, item)
+        if reference is not None:
+            background.add_task(similar.reflag, store, reference)
     return item.to_api()
 
 

@@ -21,6 +21,7 @@ from counterscan.serve.prepare import ImageRejected
 from counterscan.serve.scoring import Submission, score_submissions
 from counterscan.serve.security import Principal, require_role
 from counterscan.serve.settings import Settings
+from counterscan.serve.similar.service import SimilarDep
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
@@ -38,10 +39,13 @@ async def score_one(
     source: Annotated[str | None, Form()] = None,
     url: Annotated[str | None, Form()] = None,
     heatmap: Annotated[str | None, Form(description='"true" or "1" for a heat map')] = None,
+    similar: SimilarDep = None,
 ) -> dict[str, Any]:
     data = await _read_upload(image, engine.limits.max_image_bytes)
     sub = Submission(data, _blank_none(listing_id), _blank_none(source), _blank_none(url))
-    (outcome,) = await score_submissions([sub], engine, store, heatmap=_is_true(heatmap))
+    (outcome,) = await score_submissions(
+        [sub], engine, store, heatmap=_is_true(heatmap), similar=similar
+    )
     if isinstance(outcome, ImageRejected):
         raise HTTPException(outcome.status, outcome.detail)
     return outcome
@@ -95,6 +99,7 @@ async def score_batch(
     engine: EngineDep,
     store: StoreDep,
     settings: SettingsDep,
+    similar: SimilarDep = None,
 ) -> dict[str, Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
@@ -106,7 +111,7 @@ async def score_batch(
             415, "send the batch as multipart/form-data (field images) or application/json"
         )
     good = [(i, s) for i, s in enumerate(items) if isinstance(s, Submission)]
-    outcomes = await score_submissions([s for _, s in good], engine, store)
+    outcomes = await score_submissions([s for _, s in good], engine, store, similar=similar)
     results: list[Any] = list(items)
     for (i, _), outcome in zip(good, outcomes, strict=True):
         results[i] = outcome

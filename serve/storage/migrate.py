@@ -183,9 +183,18 @@ def _v3_audit_and_sightings(conn: Connection) -> None:
     sightings.create(conn)
 
 
+def _v4_similar_cases(conn: Connection) -> None:
+    """v3 -> v4: `items.fingerprint` (NULL for older rows: made from the evidence when the
+    item becomes a reference) and `items.priority_reason` (NULL: the model's priority)."""
+    blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
+    conn.execute(text(f"ALTER TABLE items ADD COLUMN fingerprint {blob}"))
+    conn.execute(text("ALTER TABLE items ADD COLUMN priority_reason VARCHAR(512)"))
+
+
 # Step N turns version N-1 into N. Steps are frozen: they spell out their DDL rather than use
 # schema.py, which describes only the newest version.
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _v2_queue_columns,
     3: _v3_audit_and_sightings,
+    4: _v4_similar_cases,
 }

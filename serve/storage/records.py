@@ -72,6 +72,9 @@ class ItemRecord:
     verdicts: list[VerdictRecord] | None = None  # full history, oldest first; None = not loaded
     sightings: list[SightingRecord] | None = None  # later submissions elsewhere; None = not loaded
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)  # (D,) float32
+    # Near-duplicate fingerprint (serve/similar/fingerprint.py); None for rows older than v4.
+    fingerprint: bytes | None = field(default=None, repr=False, compare=False)
+    priority_reason: str | None = None  # why the priority is above the model's (similar cases)
 
     def to_api(self) -> dict[str, Any]:
         base = f"/v1/items/{self.id}"
@@ -81,6 +84,7 @@ class ItemRecord:
             "phash": self.phash,
             "score": self.score,
             "priority": self.priority,
+            "priority_reason": self.priority_reason,
             "model_version": self.model_version,
             "listing_id": self.listing_id,
             "source": self.source,

@@ -61,4 +61,10 @@ def item_from_row(row: Mapping[str, Any], history: list[VerdictRecord] | None = 
         verdict=verdict_from_row(row, "v_") if row.get("v_verdict") else None,
         verdicts=history,
         embedding=None if embedding is None else np.frombuffer(embedding, dtype="<f4").copy(),
+        fingerprint=_bytes_or_none(row.get("fingerprint")),
+        priority_reason=row.get("priority_reason"),
     )
+
+
+def _bytes_or_none(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)  # PostgreSQL hands out memoryview

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 PRIORITIES = ("high", "medium", "low")  # queue order
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
@@ -96,6 +96,11 @@ items = Table(
     Column("priority_rank", SmallInteger, nullable=False, server_default=text("2")),
     Column("status", String(16), nullable=False, server_default=text("'unreviewed'")),
     Column("verdict_id", Integer),
+    # Added in schema version 4 (similar cases, counterscan.serve.similar): the photo's
+    # fingerprint for near-duplicate matching, and why the priority was raised above the
+    # model's (e.g. "matches confirmed counterfeit <id> (near_duplicate)"); NULL: not raised.
+    Column("fingerprint", LargeBinary),
+    Column("priority_reason", String(512)),
     UniqueConstraint("sha256", "model_version", name="uq_items_sha256_model"),
     Index("ix_items_listing_id", "listing_id"),
     Index("ix_items_source", "source"),

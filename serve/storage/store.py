@@ -132,6 +132,7 @@ class Store:
         height: int,
         embedding: np.ndarray | None = None,
         photo: np.ndarray | None = None,
+        fingerprint: bytes | None = None,
     ) -> ItemRecord:
         """Keep the evidence, then the row. Returns the existing row if these bytes were
         already saved for this model (also when another request saved them a moment ago).
@@ -158,6 +159,7 @@ class Store:
             "embedding": None
             if embedding is None
             else np.ascontiguousarray(embedding, dtype="<f4").reshape(-1).tobytes(),
+            "fingerprint": fingerprint,
         }
         # Evidence first: a row must never point at a file that is not there. A file without a
         # row (crash in between) is harmless and is reused by the next save of the same bytes.
@@ -291,6 +293,27 @@ class Store:
             item = load_item(conn, item_id)
         assert item is not None
         return item
+
+    def raise_priority(self, item_id: str, reason: str) -> bool:
+        """Move an unreviewed item to the top priority, saying why (a match with a confirmed
+        counterfeit). Reviewed items and items already raised are left alone. Returns whether
+        the item changed."""
+        reason = reason[: s.items.c.priority_reason.type.length or 512]
+        t = s.items.c
+        with self._write() as conn:
+            changed = conn.execute(
+                update(s.items)
+                .where(t.id == item_id, t.status == "unreviewed", t.priority_reason.is_(None))
+                .values(priority="high", priority_rank=s.PRIORITY_RANK["high"], priority_reason=reason)
+            ).rowcount
+        return bool(changed)
+
+    def set_fingerprint(self, item_id: str, fingerprint: bytes) -> None:
+        """Keep a fingerprint made later (for items scored before fingerprints were kept)."""
+        with self._write() as conn:
+            conn.execute(
+                update(s.items).where(s.items.c.id == item_id).values(fingerprint=fingerprint)
+            )
 
     def reviewed_items(
         self, verdicts: Iterable[str] = ("counterfeit", "genuine")

@@ -11,7 +11,7 @@ from PIL import Image
 
 RESULT_KEYS = {
     "id", "score", "priority", "model_version", "sha256", "phash", "listing_id", "source", "url",
-    "created_at", "cached", "heatmap_png_base64", "matches",
+    "created_at", "cached", "heatmap_png_base64", "matches", "priority_reason",
 }  # fmt: skip
 
 

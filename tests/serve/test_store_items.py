@@ -133,7 +133,8 @@ def test_to_api_has_the_item_shape(store: Store, save_item) -> None:
     item = save_item(12, priority="high", score=0.93)
     api = item.to_api()
     assert set(api) == {
-        "id", "sha256", "phash", "score", "priority", "model_version", "listing_id", "source",
+        "id", "sha256", "phash", "score", "priority", "priority_reason", "model_version",
+        "listing_id", "source",
         "url", "created_at", "status", "verdict", "image_url", "thumbnail_url", "heatmap_url",
         "width", "height",
     }  # fmt: skip
