@@ -304,7 +304,9 @@ class Store:
             changed = conn.execute(
                 update(s.items)
                 .where(t.id == item_id, t.status == "unreviewed", t.priority_reason.is_(None))
-                .values(priority="high", priority_rank=s.PRIORITY_RANK["high"], priority_reason=reason)
+                .values(
+                    priority="high", priority_rank=s.PRIORITY_RANK["high"], priority_reason=reason
+                )
             ).rowcount
         return bool(changed)
 
