@@ -186,8 +186,16 @@ def _check_stored(db_path: Path, tally: Tally) -> None:
 
 
 def soak(
-    server: Any, keys: dict[str, str], hostile: Any, n: int, concurrency: int, bound_mb: float
-):
+    server: Any,
+    keys: dict[str, str],
+    hostile: Any,
+    n: int,
+    concurrency: int,
+    bound_mb: float,
+    late_bound_mb: float | None = None,
+) -> dict[str, Any]:
+    """Run the soak and check it. `bound_mb`: RSS growth after the warm-up; `late_bound_mb`:
+    growth over the second half (a run long enough for the caches to have filled)."""
     run = Soak(server, keys, hostile)
     stats = run.run(n, concurrency)
     print(
@@ -195,7 +203,7 @@ def soak(
         f"({n / stats['seconds']:.0f}/s), p50 {stats['p50_ms']:.0f} ms, p99 {stats['p99_ms']:.0f} ms; "
         f"rss {stats['rss_after_warm_up_mb']:.0f} -> {stats['rss_end_mb']:.0f} MiB "
         f"(growth {stats['growth_mb']:+.0f}, second half {stats['late_growth_mb']:+.0f}, "
-        f"bound {bound_mb:.0f}), peak {stats['peak_mb']:.0f} MiB; "
+        f"bounds {bound_mb:.0f}/{late_bound_mb}), peak {stats['peak_mb']:.0f} MiB; "
         f"rss per tenth {[round(x) for x in stats['trajectory']]}; "
         f"{dict(sorted(run.tally.statuses.items()))}"
     )
@@ -203,7 +211,8 @@ def soak(
     assert not [s for s in run.tally.statuses if s.split()[1].startswith("5")]
     assert sum(run.tally.statuses.values()) >= n * 0.9  # reads before any item are skipped
     assert stats["growth_mb"] < bound_mb
-    assert stats["late_growth_mb"] < bound_mb / 2
+    if late_bound_mb is not None:
+        assert stats["late_growth_mb"] < late_bound_mb, "memory still grows: a leak?"
     assert server.alive()
     with server.client() as http:
         assert http.get("/readyz").status_code == 200
@@ -213,10 +222,12 @@ def soak(
 
 def test_soak_short(start_server: Any, rel_keys: dict[str, str], hostile: Any) -> None:
     server = start_server()
-    soak(server, rel_keys, hostile, n=1000, concurrency=8, bound_mb=60)
+    # Still warming up at this length (the long run's RSS levels off after ~8000 requests:
+    # SQLite page caches, one malloc arena per worker thread), so only a total bound here.
+    soak(server, rel_keys, hostile, n=1000, concurrency=8, bound_mb=100)
 
 
 @pytest.mark.slow
 def test_soak_long(start_server: Any, rel_keys: dict[str, str], hostile: Any) -> None:
     server = start_server()
-    soak(server, rel_keys, hostile, n=20_000, concurrency=16, bound_mb=100)
+    soak(server, rel_keys, hostile, n=20_000, concurrency=16, bound_mb=100, late_bound_mb=25)
