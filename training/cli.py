@@ -19,6 +19,8 @@ Distributed: torchrun --nproc_per_node N -m counterscan train DATA --out RUN_DIR
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    from counterscan.training.config import TrainConfig  # torch-free
+
     train = commands.add_parser(
         "train",
         help="fine-tune the model on a labelled photo set and export it to ONNX",
@@ -29,9 +31,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument("data", type=Path, metavar="DATA", help="dataset folder")
     train.add_argument("--out", type=Path, required=True, metavar="RUN_DIR", help="run folder")
-    train.add_argument("--epochs", type=int, help="maximum epochs (default 15; early stopping)")
-    train.add_argument("--seed", type=int, help="random seed (default 0); same seed, same model")
-    train.add_argument("--image-size", type=int, help="input pixels, multiple of 32 (default 224)")
+    train.add_argument(
+        "--epochs", type=int, help=f"maximum epochs (default {TrainConfig.epochs}; early stopping)"
+    )
+    train.add_argument(
+        "--seed", type=int, help=f"random seed (default {TrainConfig.seed}); same seed, same model"
+    )
+    train.add_argument(
+        "--image-size",
+        type=int,
+        help=f"input pixels, a multiple of 32 (default {TrainConfig.image_size})",
+    )
     train.add_argument(
         "--resume", action="store_true", help="continue the run in RUN_DIR from its last.pt"
     )
@@ -50,6 +60,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("data", type=Path, metavar="DATA", help="dataset folder")
     evaluate.add_argument(
         "--split",
+        choices=("train", "val", "test", "all"),
         help="train, val, test or all (default: test when the dataset has a split, else all)",
     )
     evaluate.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON")
