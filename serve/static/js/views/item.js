@@ -1,15 +1,17 @@
 // One scored photo: the full image with its heat map, the facts, the verdict buttons with a
-// note, and the verdict history. Shortcuts c/g/u record a verdict here too.
+// note, the verdict history, and the reviewed cases it matches (item_similar.js). Shortcuts
+// c/g/u record a verdict here too.
 
 import { api, imageObjectUrl, queryString } from '../api.js';
 import { t, formatDateTime, formatPercent, formatNumber } from '../i18n.js';
 import {
   h, icon, priorityBadge, verdictChip, verdictLabel, errorBox, loading, toast, errorMessage,
-  shortHash, safeHref, VERDICTS,
+  safeHref, VERDICTS,
 } from '../ui.js';
 import { imageViewer, UrlBag } from '../viewer.js';
 import { lastQueueHash, readState, apiParams } from './queue_state.js';
 import { isTypingTarget } from '../shortcuts.js';
+import { similarSection, priorityReason } from './item_similar.js';
 
 const SHORTCUT_VERDICTS = { c: 'counterfeit', g: 'genuine', u: 'unsure' };
 
@@ -64,8 +66,6 @@ export function render(main, params) {
       h('div', { class: 'verdict-buttons', role: 'group', 'aria-label': t('verdict.title') }, buttons),
       h('p', { class: 'next-row' },
         h('button', { type: 'button', class: 'btn btn-quiet', id: 'next-item', onclick: nextItem }, t('item.next'), icon('right'))));
-    const similar = h('section', { class: 'card similar', id: 'similar-cases', hidden: true, 'aria-labelledby': 'similar-heading' },
-      h('h2', { id: 'similar-heading' }, t('item.similar')));
     body.replaceChildren(
       h('div', { class: 'item-grid' },
         h('div', { class: 'item-media' }, viewer),
@@ -73,15 +73,15 @@ export function render(main, params) {
           h('div', { class: 'card score-panel' },
             h('span', { class: 'score-big' }, formatPercent(item.score)),
             h('span', { class: 'score-caption' }, t('score.label')),
-            priorityBadge(item.priority)),
+            priorityBadge(item.priority),
+            priorityReason(item.priority_reason)),
           verdictForm,
           facts(),
           h('section', { class: 'card', 'aria-labelledby': 'history-heading' },
-            h('h2', { id: 'history-heading' }, t('item.history')), historyList),
-          similar)));
+            h('h2', { id: 'history-heading' }, t('item.history')), historyList))),
+      similarSection(item, { urls, signal: aborter.signal }));
     drawStatus();
     drawHistory();
-    renderSimilar(similar, item);
   }
 
   function facts() {
@@ -183,16 +183,4 @@ function shortUrl(href) {
   const u = new URL(href);
   const text = u.host + u.pathname;
   return text.length > 48 ? `${text.slice(0, 47)}…` : text;
-}
-
-/** Hook for similar cases: shows `item.matches` when the API starts returning them. */
-function renderSimilar(section, item) {
-  const matches = Array.isArray(item.matches) ? item.matches : [];
-  if (!matches.length) return;
-  section.hidden = false;
-  section.append(h('ul', { class: 'similar-list' }, matches.map((m) =>
-    h('li', {},
-      h('a', { href: `#/item/${encodeURIComponent(m.id)}` }, shortHash(m.id, 10)),
-      m.verdict ? [' ', verdictChip(m.verdict.verdict || m.verdict)] : null,
-      typeof m.distance === 'number' ? h('span', { class: 'muted' }, ` · ${t('item.distance', { n: m.distance })}`) : null))));
 }
