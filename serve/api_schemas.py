@@ -35,6 +35,11 @@ class ScoreResult(BaseModel):
     created_at: str = Field(description="ISO-8601, UTC")
     cached: bool = Field(description="answered from the store: these bytes were scored before")
     heatmap_png_base64: str | None
+    priority_reason: str | None = Field(
+        default=None,
+        description="why the priority is above the model's, e.g. 'matches confirmed counterfeit "
+        "<id> (near-duplicate)'; null: the model's own priority",
+    )
     matches: list[Any]
 
 
@@ -79,6 +84,11 @@ class Item(BaseModel):
     phash: str
     score: float = Field(ge=0.0, le=1.0)
     priority: Priority
+    priority_reason: str | None = Field(
+        default=None,
+        description="why the priority is above the model's, e.g. 'matches confirmed counterfeit "
+        "<id> (near-duplicate)'; null: the model's own priority",
+    )
     model_version: str
     listing_id: str | None
     source: str | None
@@ -105,6 +115,32 @@ class QueuePage(BaseModel):
     total: int = Field(ge=0)
     limit: int
     offset: int
+
+
+class SimilarMatch(BaseModel):
+    """A reviewed item whose photo this one matches (serve/routers/similar.py)."""
+
+    id: str = Field(description="the matched item's id")
+    item_id: str
+    kind: Literal["exact", "near_duplicate", "similar"]
+    similarity: float | None = Field(
+        default=None, description="near_duplicate: aligned correlation; similar: embedding cosine"
+    )
+    distance: int | None = Field(default=None, description="exact copies: 0 (the same bytes)")
+    verdict: Verdict | None = Field(description="the matched item's latest verdict")
+    score: float = Field(ge=0.0, le=1.0)
+    priority: Priority
+    listing_id: str | None
+    source: str | None
+    thumbnail_url: str
+    image_url: str
+    created_at: str
+
+
+class SimilarCases(BaseModel):
+    matches: list[SimilarMatch] = Field(
+        description="strongest first: exact, near_duplicate, similar"
+    )
 
 
 class Thresholds(BaseModel):

@@ -51,6 +51,7 @@ BODIES: dict[tuple[str, str], type[BaseModel]] = {
     ("GET", "/v1/queue"): m.QueuePage,
     ("GET", "/v1/items/{item_id}"): m.ItemDetail,
     ("POST", "/v1/items/{item_id}/verdict"): m.ItemDetail,
+    ("GET", "/v1/items/{item_id}/similar"): m.SimilarCases,
 }
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 IMAGE_TYPES = (
