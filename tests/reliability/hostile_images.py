@@ -184,6 +184,9 @@ def exif_offset_outside() -> bytes:
 
 
 def heic(truncate: bool = False) -> bytes:
+    from pillow_heif import register_heif_opener  # Pillow writes HEIF only through the plugin
+
+    register_heif_opener()
     data = photo((64, 48), fmt="HEIF")
     return data[: len(data) // 2] if truncate else data
 
