@@ -24,12 +24,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 SAMPLE := $(DATA_DIR)/sample
 MODEL_DIR := $(DATA_DIR)/default-model
 MODEL := $(MODEL_DIR)/model.onnx
+SAMPLE_N ?= 600
+TRAIN_ARGS ?= --epochs 8
 
 $(SAMPLE)/manifest.csv: | $(STAMP)
-	$(BIN)/counterscan data synth $(SAMPLE) --n 600 --seed 0 --difficulty medium
+	$(BIN)/counterscan data synth $(SAMPLE) --n $(SAMPLE_N) --seed 0 --difficulty medium
 
 $(MODEL): | $(SAMPLE)/manifest.csv
-	$(BIN)/counterscan train $(SAMPLE) --out $(MODEL_DIR)
+	$(BIN)/counterscan train $(SAMPLE) --out $(MODEL_DIR) $(TRAIN_ARGS)
 
 run: $(STAMP) $(MODEL)
 	$(BIN)/counterscan serve --model $(MODEL) --db sqlite:///$(DATA_DIR)/counterscan.db \
