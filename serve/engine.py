@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from counterscan.serve.admission import ImageBudget
 from counterscan.serve.batching import MicroBatcher, Scored, run_batch
 from counterscan.serve.contract import ModelContract
 from counterscan.serve.heatmap import DISPLAY_SIZE, overlay_png
@@ -34,6 +35,7 @@ class Engine:
             max_wait_s=settings.batch_max_wait_ms / 1000.0,
             enabled=settings.batching,
         )
+        self.admission = ImageBudget(settings.max_inflight_images)
         # Decoding (Pillow releases the GIL) runs here, off the event loop.
         self._decoders = ThreadPoolExecutor(settings.decode_threads, thread_name_prefix="decode")
         self.ready = False

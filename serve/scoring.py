@@ -62,7 +62,20 @@ async def score_submissions(
 ) -> list[Outcome]:
     """One outcome per submission, in order: the result dict, or the ImageRejected.
     `similar`: match each image against the reviewed cases (serve/similar) and raise the
-    priority of those that match a confirmed counterfeit."""
+    priority of those that match a confirmed counterfeit. Waits first while the service holds
+    as many images as it may (engine.admission), so its memory stays bounded under load."""
+    async with engine.admission.hold(len(submissions)):
+        return await _score(submissions, engine, store, heatmap=heatmap, similar=similar)
+
+
+async def _score(
+    submissions: list[Submission],
+    engine: Engine,
+    store: Store,
+    *,
+    heatmap: bool,
+    similar: SimilarCases | None,
+) -> list[Outcome]:
     n = len(submissions)
     outcomes: list[Outcome | None] = [None] * n
     shas: list[str | None] = [None] * n

@@ -97,9 +97,18 @@ class Settings(BaseSettings):
 
     # --- micro-batching: concurrent requests share one ONNX Runtime call
     batching: bool = True
-    batch_max_size: int = Field(32, ge=1, le=1024)
+    # Small batches: on 2 cores a larger batch costs more per image, not less (224 px, 2
+    # threads, CPU ms per image, fp32: batch 1 6.9, 2 6.9, 4 7.9, 8 8.8, 32 11.0, as the
+    # activations outgrow the caches; int8: 5.0-5.4 at 1-8), and ONNX Runtime keeps memory for
+    # the largest batch it has run (RSS 171 MB after batch 1, 280 MB after 8, 790 MB after 32).
+    # Measure again on bigger machines: `bench/bench_service.py --set batch_max_size=N`.
+    batch_max_size: int = Field(2, ge=1, le=1024)
     batch_max_wait_ms: float = Field(4.0, ge=0.0, le=1000.0)
     decode_threads: int = Field(default_factory=default_threads, ge=1, le=64)
+    # Images decoded or being scored at once, all requests together (serve/admission.py);
+    # more wait before decoding. Three batch requests of 32: one decoding, one in the model,
+    # one being stored.
+    max_inflight_images: int = Field(96, ge=1, le=100_000)
 
     # --- limits (413 above them); all enforced before an image is decoded
     max_image_bytes: int = Field(DEFAULT_MAX_IMAGE_BYTES, ge=1024)
