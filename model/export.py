@@ -36,6 +36,7 @@ from torch import Tensor, nn
 
 from counterscan.errors import CounterscanError
 from counterscan.model.config import ModelConfig
+from counterscan.model.graph_fixes import drop_empty_trailing_inputs
 from counterscan.model.network import CounterfeitNet
 from counterscan.model.parity import (
     OUTPUT_NAMES,
@@ -147,6 +148,7 @@ def export_onnx(
     graph = ServingGraph(copy.deepcopy(model).cpu().eval(), config, temperature).eval()
     contract = _complete_contract(contract, config, temperature)
     onnx_model = onnx.load_from_string(_to_onnx_bytes(graph, config.image_size))
+    drop_empty_trailing_inputs(onnx_model)  # lets ONNX Runtime fold the Pads into the Convs
     set_metadata(onnx_model, contract)
     onnx.checker.check_model(onnx_model, full_check=True)
     data = onnx_model.SerializeToString()
