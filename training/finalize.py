@@ -3,13 +3,14 @@
 1. Prior correction: with pos_weight w the loss treats every counterfeit as w photos, so the
    network learns log-odds shifted by log(w). Subtracting log(w) from the head's bias gives
    back log-odds at the training data's own class balance, before any calibration.
-2. Temperature T fitted on the validation logits (calibration.py); ECE before and after.
+2. Calibration (temperature T and logit shift) fitted on the validation logits
+   (calibration.py); the shift goes into the head's bias too. ECE before and after.
 3. Priority thresholds on the calibrated validation scores (calibration.py).
 4. Metrics on val and, when there is one, test (with the calibrated scores and the bands).
 5. best.pt rewritten with all of that in its meta (stage "final"), exported to model.onnx,
    model_card.md and summary.json written.
-Running it again (`--resume` of a finished run) gives the same files: the prior correction
-is applied only to a checkpoint still at stage "training".
+Running it again (`--resume` of a finished run) gives the same files: a checkpoint already at
+stage "final" first gets its bias shift (recorded in its meta) taken back out.
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ def _logits(model: torch.nn.Module, images: np.ndarray, config: TrainConfig) -> 
     )
 
 
+def _shift_head(model: torch.nn.Module, shift: float) -> None:
+    """Add `shift` to the logit (and to every CAM cell, which includes the head's bias)."""
+    with torch.no_grad():
+        model.classifier.bias += shift
+
+
 def counts(samples: list[Sample]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for split in ("train", "val", "test"):
@@ -75,17 +82,17 @@ def finalize(
     model = ckpt.model  # eval mode, CPU
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    logit_shift = -math.log(pos_weight) if pos_weight > 0 else 0.0
-    if ckpt.meta.get("stage") != "final":
-        with torch.no_grad():
-            model.classifier.bias += logit_shift
+    if ckpt.meta.get("stage") == "final":  # finalized before: back to the trained weights
+        _shift_head(model, -float(ckpt.meta["train"]["bias_shift"]))
+    prior_shift = -math.log(pos_weight) if pos_weight > 0 else 0.0
+    _shift_head(model, prior_shift)
 
     val = [s for s in samples if s.split == "val"]
     y_val = np.array([s.target for s in val])
-    val_logits = _logits(model, val_images, config)
-    temperature = calibration.fit_temperature(val_logits, y_val)
+    val_logits = _logits(model, val_images, config)  # prior-corrected, uncalibrated
+    fitted = calibration.fit_calibration(val_logits, y_val)
     raw_scores = metrics.sigmoid(val_logits)
-    val_scores = calibration.calibrated(val_logits, temperature)
+    val_scores = fitted.apply(val_logits)
     choice = calibration.choose_thresholds(y_val, val_scores)
     val_report = metrics.classification_report(y_val, val_scores, choice.thresholds)
     val_report["ece_before_scaling"] = metrics.expected_calibration_error(y_val, raw_scores)
@@ -99,11 +106,11 @@ def finalize(
         )
         y_test = np.array([s.target for s in test])
         test_logits = _logits(model, test_images, config)
-        test_scores = calibration.calibrated(test_logits, temperature)
+        test_scores = fitted.apply(test_logits)
         reports["test"] = metrics.classification_report(y_test, test_scores, choice.thresholds)
-        reports["test"]["ece_before_scaling"] = metrics.expected_calibration_error(
-            y_test, metrics.sigmoid(test_logits)
-        )
+        raw_test = metrics.sigmoid(test_logits)
+        reports["test"]["ece_before_scaling"] = metrics.expected_calibration_error(y_test, raw_test)
+        reports["test"]["log_loss_before_scaling"] = metrics.log_loss(y_test, raw_test)
 
     created_at = ckpt.meta.get("created_at") or datetime.now(UTC).isoformat(timespec="seconds")
     stamp = created_at.replace("-", "").replace(":", "").split("+")[0]
@@ -111,7 +118,7 @@ def finalize(
         "stage": "final",
         "model_version": ckpt.meta.get("model_version") or f"{stamp}-{manifest_sha[:8]}",
         "created_at": created_at,
-        "temperature": temperature,
+        "temperature": fitted.temperature,
         "thresholds": {"high": choice.thresholds.high, "low": choice.thresholds.low},
         "metrics": {
             name: {k: r.get(k) for k in (*COMPACT_KEYS, "ece_before_scaling")}
@@ -119,8 +126,15 @@ def finalize(
         },
         "manifest_sha256": manifest_sha,
         "counts": counts(samples),
-        "train": {**training, "logit_shift": logit_shift, "config": config.to_dict()},
+        "train": {
+            **training,
+            "prior_shift": prior_shift,
+            "calibration_shift": fitted.shift,
+            "bias_shift": prior_shift + fitted.shift,  # added to the head's bias in total
+            "config": config.to_dict(),
+        },
     }
+    _shift_head(model, fitted.shift)  # the graph then computes sigmoid(logit / T) only
     save_checkpoint(run.best, model, ckpt.config, meta)
     export = export_from_checkpoint(run.best, run.onnx, threads=max(1, torch.get_num_threads()))
 
@@ -131,7 +145,8 @@ def finalize(
         "model_version": meta["model_version"],
         "manifest_sha256": manifest_sha,
         "counts": meta["counts"],
-        "temperature": temperature,
+        "temperature": fitted.temperature,
+        "calibration_shift": fitted.shift,
         "thresholds": choice.to_dict(),
         "metrics": reports,
         "training": meta["train"],

@@ -120,8 +120,11 @@ def render_model_card(summary: dict[str, Any]) -> str:
         "ECE: expected calibration error over 15 equal-width probability bins.",
         "",
         "## Calibration and priority bands",
-        f"- Temperature {summary['temperature']:.4f}: probability = sigmoid(logit / T), fitted on "
-        "the validation split by minimising the log loss.",
+        f"- Temperature T = {summary['temperature']:.4f} and logit shift s = "
+        f"{summary.get('calibration_shift', 0.0):+.4f}: probability = sigmoid((logit + s) / T), "
+        "both fitted on the validation split by minimising the log loss (Platt scaling); s is "
+        "folded into the head's bias, so the ONNX graph applies only T (the contract's "
+        "temperature).",
         f"- `high` = {th['high']:.4f}: {high_note}.",
         f"- `low` = {th['low']:.4f}: the highest score that still keeps "
         f"{th['recall_target']:.0%} of the validation counterfeits at or above it (there: "

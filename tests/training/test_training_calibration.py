@@ -6,36 +6,49 @@ import numpy as np
 import pytest
 
 from counterscan.training import calibration
-from counterscan.training.metrics import expected_calibration_error, log_loss, sigmoid
+from counterscan.training.metrics import accuracy, expected_calibration_error, log_loss, sigmoid
 
 
-def test_temperature_repairs_an_overconfident_model() -> None:
-    rng = np.random.default_rng(0)
-    true_logit = rng.normal(0, 2, 4000)
-    y = (rng.uniform(size=4000) < sigmoid(true_logit)).astype(int)
+def _sample(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """True log-odds and labels drawn from them."""
+    rng = np.random.default_rng(seed)
+    true_logit = rng.normal(0, 2, n)
+    return true_logit, (rng.uniform(size=n) < sigmoid(true_logit)).astype(int)
+
+
+def test_calibration_repairs_an_overconfident_model() -> None:
+    true_logit, y = _sample(4000, 0)
     logits = 3.0 * true_logit  # three times too confident
-    t = calibration.fit_temperature(logits, y)
-    assert t == pytest.approx(3.0, rel=0.1)
-    before, after = sigmoid(logits), calibration.calibrated(logits, t)
+    fitted = calibration.fit_calibration(logits, y)
+    assert fitted.temperature == pytest.approx(3.0, rel=0.1)
+    assert abs(fitted.shift) < 0.5
+    before, after = sigmoid(logits), fitted.apply(logits)
     assert log_loss(y, after) < log_loss(y, before)
     assert expected_calibration_error(y, after) < expected_calibration_error(y, before) / 2
 
 
-def test_temperature_of_an_underconfident_model_is_below_one() -> None:
-    rng = np.random.default_rng(1)
-    true_logit = rng.normal(0, 2, 4000)
-    y = (rng.uniform(size=4000) < sigmoid(true_logit)).astype(int)
-    assert calibration.fit_temperature(true_logit / 2, y) == pytest.approx(0.5, rel=0.1)
+def test_calibration_finds_an_offset_and_an_underconfident_scale() -> None:
+    true_logit, y = _sample(4000, 1)
+    logits = true_logit / 2 - 1.5  # too timid and shifted towards "genuine"
+    fitted = calibration.fit_calibration(logits, y)
+    assert fitted.temperature == pytest.approx(0.5, rel=0.1)
+    assert fitted.shift == pytest.approx(1.5, abs=0.2)
+    assert fitted.apply(logits) == pytest.approx(sigmoid(true_logit), abs=0.05)
+    # the shift moves the 0.5 point, so accuracy improves (a temperature alone cannot)
+    assert accuracy(y, fitted.apply(logits)) > accuracy(y, sigmoid(logits)) + 0.05
 
 
-def test_temperature_stays_finite_on_a_separable_set_and_degenerate_inputs() -> None:
+def test_calibration_stays_finite_on_a_separable_set_and_degenerate_inputs() -> None:
     logits = np.r_[np.linspace(-3, -2, 50), np.linspace(2, 3, 50)]
     y = np.r_[np.zeros(50), np.ones(50)]
-    t = calibration.fit_temperature(logits, y)
-    # plain 0/1 targets would drive T to its lower bound; Platt's 51/52 give sigmoid(2.5/T) ~ .98
-    assert 0.5 < t < 0.8
-    assert calibration.fit_temperature([1.0, 2.0], [1, 1]) == 1.0
-    assert calibration.fit_temperature([1.0], [0]) == 1.0
+    fitted = calibration.fit_calibration(logits, y)
+    # plain 0/1 targets would drive T to 0; Platt's 51/52 give sigmoid(2.5/T) ~ .98
+    assert 0.4 < fitted.temperature < 0.8 and abs(fitted.shift) < 1e-6
+    assert calibration.fit_calibration([1.0, 2.0], [1, 1]) == calibration.Calibration()
+    assert calibration.fit_calibration([1.0], [0]) == calibration.Calibration()
+    # a separable set whose gap is not at 0: the shift puts the 0.5 point into the gap
+    shifted = calibration.fit_calibration(logits - 2.4, y)
+    assert accuracy(y, shifted.apply(logits - 2.4)) == 1.0
 
 
 # Scores in decreasing order with their labels; 6 counterfeits.

@@ -162,3 +162,20 @@ def test_a_split_without_both_classes_in_val_is_refused(
     manifest.write_text("\n".join(fixed) + "\n")
     with pytest.raises(CounterscanError, match="val split needs photos of both classes"):
         train(data, tmp_path / "run", make_tiny_config(), progress=False)
+
+
+def test_resuming_a_finished_run_redoes_only_the_final_steps(
+    tiny_data: Path, tiny_run: dict[str, Any], tmp_path: Path
+) -> None:
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run["dir"], run_dir)
+    before = load_checkpoint(run_dir / "best.pt")
+    summary = train(tiny_data, run_dir, None, resume=True, progress=False)
+    after = load_checkpoint(run_dir / "best.pt")
+    # the calibration shift was taken out and put back, not added twice
+    torch.testing.assert_close(after.model.classifier.bias, before.model.classifier.bias)
+    assert summary["temperature"] == pytest.approx(tiny_run["summary"]["temperature"])
+    assert summary["thresholds"] == tiny_run["summary"]["thresholds"]
+    assert len(_epochs(run_dir)) == 2  # no epoch trained again
