@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.malloc import limit_malloc_arenas
 from counterscan.serve.security import check_exposure
 from counterscan.serve.settings import Settings, default_threads, load_settings
 
@@ -30,6 +31,7 @@ def serve(
     threads: int | None = None,
     log_level: str | None = None,
 ) -> int:
+    limit_malloc_arenas()  # before the threads start: see malloc.py
     import uvicorn
 
     from counterscan.serve.app import create_app
