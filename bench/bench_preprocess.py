@@ -182,8 +182,12 @@ def main() -> int:
         "service_prepare_ms": best["service prepare()"],
         "service_prepare_cpu_ms": cpu["service prepare()"],
         "target_ms": TARGET_12MP_MS,
-        "ratio": common.ratio(best["reduced"], TARGET_12MP_MS),
-        "met": best["reduced"] < TARGET_12MP_MS,
+        "ratio_wall": common.ratio(best["reduced"], TARGET_12MP_MS),
+        "ratio_cpu": common.ratio(cpu["reduced"], TARGET_12MP_MS),
+        # One thread's work: on a core of its own the wall time is the CPU time; on cores
+        # shared with other work the wall time adds the wait for a core.
+        "met_cpu": cpu["reduced"] < TARGET_12MP_MS,
+        "met_wall": best["reduced"] < TARGET_12MP_MS,
     }
     if args.profile:
         report["profile_12MP"] = text = profile(images[phone], args.size)

@@ -172,12 +172,12 @@ def phone_jpeg(width: int, height: int, seed: int, quality: int = 92) -> bytes:
     return buf.getvalue()
 
 
-def unique_jpeg(data: bytes, n: int) -> bytes:
-    """The same JPEG with a comment segment holding `n`: other bytes (so the service's cache of
-    already-scored photos never answers), same pixels and decoding cost."""
+def unique_jpeg(data: bytes, tag: str) -> bytes:
+    """The same JPEG with a comment segment holding `tag`: other bytes (so the service's cache
+    of already-scored photos never answers), same pixels and decoding cost."""
     if data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG")
-    payload = f"bench {n}".encode()
+    payload = f"bench {tag}".encode()
     return data[:2] + b"\xff\xfe" + struct.pack(">H", len(payload) + 2) + payload + data[2:]
 
 

@@ -4,8 +4,9 @@ server's): N concurrent asyncio clients post images for a fixed time and record 
     python bench/loadgen.py --url URL --endpoint single|batch --clients 8 --seconds 10 \
         --images DIR --out result.json
 
-Every request sends bytes the server has not seen (a JPEG comment with a counter is added), so
-no answer comes from the service's cache of already-scored photos; the pixels cycle through
+Every request sends bytes the server has not seen (a JPEG comment with a run id and a counter is
+added), so no answer comes from the service's cache of already-scored photos (`cached` counts
+any that did); the pixels cycle through
 the JPEGs in DIR. A request started before the deadline is waited for and counted; throughput is
 the images answered OK over the time until the last answer.
 """
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -32,8 +34,10 @@ class Load:
         self.images = images
         self.batch = batch
         self.counter = itertools.count()
+        self.run_id = secrets.token_hex(6)  # other bytes than any earlier run sent
         self.latencies_ms: list[float] = []
         self.ok_images = 0
+        self.cached = 0  # answers from the service's cache: must stay 0
         self.errors: dict[str, int] = {}
 
     def next_files(self, n: int) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -41,7 +45,7 @@ class Load:
         out = []
         for _ in range(max(1, n)):
             i = next(self.counter)
-            data = common.unique_jpeg(self.images[i % len(self.images)], i)
+            data = common.unique_jpeg(self.images[i % len(self.images)], f"{self.run_id}-{i}")
             out.append((field, (f"{i}.jpg", data, "image/jpeg")))
         return out
 
@@ -65,10 +69,12 @@ async def client(http: httpx.AsyncClient, load: Load, endpoint: str, deadline: f
             continue
         if endpoint == "single":
             load.ok_images += 1
+            load.cached += bool(r.json()["cached"])
         else:
             results = r.json()["results"]
             good = sum(1 for x in results if x["ok"])
             load.ok_images += good
+            load.cached += sum(1 for x in results if x["ok"] and x["cached"])
             for _ in range(len(results) - good):
                 load.error("item not ok")
 
@@ -102,6 +108,7 @@ def main() -> int:
         "requests": len(load.latencies_ms),
         "images_ok": load.ok_images,
         "images_per_s": round(load.ok_images / elapsed, 2),
+        "cached": load.cached,
         "errors": load.errors,
         "latency": common.latency_stats(load.latencies_ms),
         "loadgen_cpu_s": round(time.process_time() - cpu0, 2),

@@ -124,8 +124,8 @@ def start_profiler(pid: int, seconds: float, out: Path) -> subprocess.Popen | No
 
 def summarize_profile(path: Path, top: int = 15) -> list[dict[str, object]]:
     """Collapsed stacks -> the functions where the samples were (leaf frame, 'self' time) and
-    the share of samples each counts for. Idle threads waiting on a lock or select are kept:
-    their share says how idle the server was."""
+    the share of samples each counts for. py-spy leaves out threads it sees idle; a thread
+    blocked in a system call it does not recognise as waiting (fsync) still counts."""
     if not path.is_file():
         return []
     leaves: Counter[str] = Counter()

@@ -68,6 +68,7 @@ def test_bench_service_quick(tmp_path: Path, onnx_model_path: Path) -> None:
         (b, e) for b in (True, False) for e in ("single", "batch")
     }
     assert all(s["images_ok"] > 0 and not s["errors"] for s in scenarios)
+    assert all(s["cached"] == 0 for s in scenarios)  # every image really decoded and scored
     assert all(s["rss_mb"] > 0 for s in scenarios)
     assert [r["path"] for r in report["in_process"]] == ["decode + model", "prepare() + model"]
     assert set(report["targets"]) == {
