@@ -32,13 +32,13 @@ class Tally:
     failures: list[str] = field(default_factory=list)
     item_ids: set[str] = field(default_factory=set)
     verdict_notes: set[str] = field(default_factory=set)
-    latencies: list[float] = field(default_factory=list)
+    latencies: dict[str, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, r: httpx.Response, expected: int, seconds: float) -> None:
         with self.lock:
             self.statuses[f"{kind} {r.status_code}"] += 1
-            self.latencies.append(seconds)
+            self.latencies.setdefault(kind, []).append(seconds)
             if r.status_code != expected:
                 self.failures.append(
                     f"{kind}: {r.status_code} (expected {expected}) {r.text[:200]}"
@@ -159,7 +159,7 @@ class Soak:
         halfway = trajectory[len(trajectory) // 2 - 1]
         for client in clients:
             client.close()
-        latencies = sorted(self.tally.latencies)
+        latencies = sorted(x for per_kind in self.tally.latencies.values() for x in per_kind)
         return {
             "requests": n,
             "concurrency": concurrency,
@@ -172,6 +172,10 @@ class Soak:
             "trajectory": trajectory,
             "p50_ms": 1000 * latencies[len(latencies) // 2],
             "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+            "p99_ms_by_kind": {
+                kind: round(1000 * sorted(xs)[int(len(xs) * 0.99)])
+                for kind, xs in sorted(self.tally.latencies.items())
+            },
         }
 
 
@@ -205,7 +209,7 @@ def soak(
         f"(growth {stats['growth_mb']:+.0f}, second half {stats['late_growth_mb']:+.0f}, "
         f"bounds {bound_mb:.0f}/{late_bound_mb}), peak {stats['peak_mb']:.0f} MiB; "
         f"rss per tenth {[round(x) for x in stats['trajectory']]}; "
-        f"{dict(sorted(run.tally.statuses.items()))}"
+        f"{dict(sorted(run.tally.statuses.items()))}; p99 ms by kind {stats['p99_ms_by_kind']}"
     )
     assert not run.tally.failures, run.tally.failures[:5]
     assert not [s for s in run.tally.statuses if s.split()[1].startswith("5")]
