@@ -12,11 +12,13 @@ Fast parts run in `make test`; `@pytest.mark.slow` parts in `make test-slow`.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import secrets
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -48,6 +50,12 @@ def _load(name: str) -> ModuleType:
     spec.loader.exec_module(module)
     return module
 
+
+# Hypothesis (under schemathesis) keeps caches in ./.hypothesis; tests write only to tmp.
+if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+    _hypothesis_dir = tempfile.mkdtemp(prefix="counterscan-hypothesis-")
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = _hypothesis_dir
+    atexit.register(shutil.rmtree, _hypothesis_dir, ignore_errors=True)
 
 hostile_images = _load("hostile_images")
 live_server = _load("live_server")

@@ -51,6 +51,7 @@ def _check(case: Any, module_server: Any, rel_keys: dict[str, str]) -> None:
     max_examples=FAST_EXAMPLES,
     deadline=None,
     derandomize=True,
+    database=None,  # write nothing outside tmp (no .hypothesis/ folder)
     suppress_health_check=list(HealthCheck),
 )
 def test_api_fuzz(case: Any, module_server: Any, rel_keys: dict[str, str]) -> None:
@@ -63,6 +64,7 @@ def test_api_fuzz(case: Any, module_server: Any, rel_keys: dict[str, str]) -> No
     max_examples=SLOW_EXAMPLES,
     deadline=None,
     derandomize=True,
+    database=None,  # write nothing outside tmp (no .hypothesis/ folder)
     suppress_health_check=list(HealthCheck),
 )
 def test_api_fuzz_long(case: Any, module_server: Any, rel_keys: dict[str, str]) -> None:
