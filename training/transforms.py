@@ -6,9 +6,10 @@ random crop below has room to move. The transforms therefore run on small uint8 
 cost well under a millisecond per photo, next to ~30-60 ms for the network's step.
 
 Augmentations are the mild, label-preserving ones a listing photo can plausibly undergo: a
-different framing (crop of 55-100% of the area, aspect 3:4 to 4:3), mirror image, small tilt,
-lighting and white balance. Nothing that could erase the evidence (no cut-out, no blur, no
-strong colour change: a wrong colour can be what gives a counterfeit away).
+different framing (crop of 55-100% of the area, aspect 3:4 to 4:3), small tilt, lighting and
+white balance. Nothing that could erase or fake the evidence: no mirror image (mirrored text and
+logos never occur in listings, and a mirrored logo is itself what a bad copy looks like), no
+cut-out, no blur, no strong colour change (a wrong colour can give a counterfeit away).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ def train_transform(image_size: int) -> v2.Compose:
     return v2.Compose(
         [
             v2.RandomResizedCrop(image_size, scale=CROP_SCALE, ratio=CROP_RATIO, antialias=True),
-            v2.RandomHorizontalFlip(),
             v2.RandomApply([v2.RandomRotation(ROTATION_DEGREES)], p=0.3),
             # No hue jitter: it costs more than the rest together (HSV round trip), and a
             # shifted hue can be exactly what gives a counterfeit away.
