@@ -15,7 +15,7 @@ Why these defaults (measured on banknotes-bd, 1,175 phone photos; numbers in tra
   gradients from wrecking them.
 - at most 12 epochs: on banknotes-bd validation AP stopped improving after epoch 8 of 15.
 - early stopping on validation average precision (the ranking quality the inspectors' queue
-  depends on), ties broken by validation loss, with patience 4 epochs.
+  depends on), near-ties (within 0.002) broken by validation loss, with patience 4 epochs.
 """
 
 from __future__ import annotations

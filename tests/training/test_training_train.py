@@ -179,3 +179,14 @@ def test_resuming_a_finished_run_redoes_only_the_final_steps(
     assert summary["temperature"] == pytest.approx(tiny_run["summary"]["temperature"])
     assert summary["thresholds"] == tiny_run["summary"]["thresholds"]
     assert len(_epochs(run_dir)) == 2  # no epoch trained again
+
+
+def test_best_epoch_rule() -> None:
+    from counterscan.training.trainer import improves
+
+    assert improves(0.90, 0.5, top_ap=-float("inf"), best_loss=float("inf"))  # first epoch
+    assert improves(0.95, 0.9, top_ap=0.90, best_loss=0.3)  # clearly better AP wins
+    assert not improves(0.85, 0.1, top_ap=0.90, best_loss=0.3)  # clearly worse AP loses
+    # within the tolerance of the top AP: the lower loss decides
+    assert improves(0.9998, 0.04, top_ap=1.0, best_loss=0.17)
+    assert not improves(0.9998, 0.2, top_ap=1.0, best_loss=0.17)
