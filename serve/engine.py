@@ -26,7 +26,9 @@ class Engine:
         self._scorer = scorer
         self.settings = settings
         self.metrics = metrics
-        self.limits = Limits(settings.max_image_bytes, settings.max_image_pixels)
+        self.limits = Limits(
+            settings.max_image_bytes, settings.max_image_pixels, settings.min_image_side
+        )
         self.threads = Threads.from_settings(settings)
         self.batcher = MicroBatcher(
             lambda: self._scorer,

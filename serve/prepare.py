@@ -25,7 +25,7 @@ _STATUS = {
     "not_image": 415,
     "unsupported": 415,
     "truncated": 415,
-    "too_small": 415,
+    "too_small": 422,
 }
 
 
@@ -45,6 +45,7 @@ class ImageRejected(Exception):
 class Limits:
     max_image_bytes: int
     max_image_pixels: int
+    min_image_side: int = 1  # pixels on the short side; smaller images are refused (422)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def prepare(
             data,
             target=max(input_size, photo_side),
             max_pixels=limits.max_image_pixels,
+            min_side=limits.min_image_side,
         )
     except ImageDecodeError as e:
         raise ImageRejected(_STATUS.get(e.kind, 415), str(e)) from None

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     # --- limits (413 above them); all enforced before an image is decoded
     max_image_bytes: int = Field(DEFAULT_MAX_IMAGE_BYTES, ge=1024)
     max_image_pixels: int = Field(DEFAULT_MAX_IMAGE_PIXELS, ge=1)
+    # 422 below it: a thumbnail-sized picture (icons, tracking pixels, broken crawls) holds no
+    # evidence, and upscaled to the model's input its score would only be noise
+    min_image_side: int = Field(32, ge=1, le=4096)
     max_batch_images: int = Field(64, ge=1, le=10_000)
     max_body_bytes: int = Field(100 * MB, ge=1024)
 

@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 from counterscan.errors import CounterscanError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another writer before failing
+PG_CONNECT_TIMEOUT_S = 10  # seconds to reach PostgreSQL (TCP, TLS, authentication)
 _BEGIN_MODES = {"DEFERRED": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE"}
 # Execution option for transactions that will write (ignored on PostgreSQL).
 WRITE = {"sqlite_begin": "IMMEDIATE"}
@@ -65,7 +66,20 @@ def make_engine(db_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     # pool_pre_ping: a server restart costs one failed check, not a failed request.
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # connect_timeout: an unreachable or stuck server fails start-up (and requests, with 503)
+    # after PG_CONNECT_TIMEOUT_S instead of hanging on the operating system's TCP timeout;
+    # a `?connect_timeout=` in the URL wins.
+    connect_args = (
+        {} if "connect_timeout" in url.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    )
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=PG_CONNECT_TIMEOUT_S,
+        connect_args=connect_args,
+    )
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -149,3 +149,17 @@ def test_malformed_requests_are_422(app_client) -> None:
     assert "no images" in _detail(r)
     r = app_client.post("/v1/score/batch", content=b"abc", headers={"content-type": "text/plain"})
     assert r.status_code == 415
+
+
+def test_image_under_the_minimum_side_is_422(make_client, make_image) -> None:
+    client = make_client(min_image_side=40)
+    small = make_image("PNG", (200, 39))
+    r = client.post("/v1/score", files={"image": ("a.png", small, "image/png")})
+    assert r.status_code == 422
+    assert "200x39, smaller than 40 pixels" in _detail(r)
+    ok = client.post(
+        "/v1/score", files={"image": ("a.png", make_image("PNG", (200, 40)), "image/png")}
+    )
+    assert ok.status_code == 200
+    r = client.post("/v1/score/batch", files=[("images", ("a.png", small, "image/png"))])
+    assert r.status_code == 200 and r.json()["results"][0]["error"]["status"] == 422

@@ -130,6 +130,30 @@ def test_postgresql_url_without_driver_means_psycopg(tmp_path: Path) -> None:
     assert "secret" not in str(e.value)
 
 
+@pytest.mark.parametrize("query", ["", "?connect_timeout=1"])
+def test_a_postgresql_server_that_never_answers_fails_after_the_connect_timeout(
+    query: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listening socket that never accepts: the TCP handshake completes (kernel backlog), the
+    server's greeting never comes. Without a connect timeout open() would wait forever. Both
+    the default (shortened here to 1 s) and a timeout in the URL apply."""
+    import socket
+    import time
+
+    from counterscan.serve.storage import db
+
+    monkeypatch.setattr(db, "PG_CONNECT_TIMEOUT_S", 1 if not query else 3600)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        store = Store(f"postgresql://u:pw@127.0.0.1:{port}/db{query}", tmp_path)
+        started = time.monotonic()
+        with pytest.raises(CounterscanError, match="cannot open database"):
+            store.open()
+        assert time.monotonic() - started < 30  # guards against a hang, not a speed target
+
+
 def test_workers_starting_together_migrate_once(db_url: str, data_dir: Path) -> None:
     """`counterscan serve --workers N` opens N stores at once on a fresh database."""
     import threading
