@@ -161,7 +161,7 @@ def animated(fmt: str, frames: int, size: tuple[int, int] = (32, 32)) -> bytes:
 
 
 def with_exif(orientation: int | None = None, raw: bytes | None = None) -> bytes:
-    img = Image.open(io.BytesIO(photo((40, 20), fmt="JPEG")))
+    img = Image.open(io.BytesIO(photo((80, 40), fmt="JPEG")))
     if raw is None:
         exif = Image.Exif()
         exif[0x0112] = orientation
