@@ -24,7 +24,7 @@ from counterscan.serve.heatmap import to_base64
 from counterscan.serve.prepare import ImageRejected, Prepared, check_size
 from counterscan.serve.similar.fingerprint import fingerprint
 from counterscan.serve.similar.service import SimilarCases, photo_of
-from counterscan.serve.storage import ItemRecord, Store
+from counterscan.serve.storage import ItemRecord, NewImage, Store
 
 # Fields of an Item that a score result repeats (notes/api.md, POST /v1/score).
 RESULT_FIELDS = (
@@ -193,39 +193,35 @@ def _save_new(
     cached: dict[str, ItemRecord | None],
     runs: dict[str, tuple[Prepared, Scored]],
 ) -> dict[str, ItemRecord | ImageRejected]:
+    """One row per newly scored image, all in one transaction (Store.save_scored_many)."""
+    shas = [sha for sha in runs if cached.get(sha) is None]
+    images = [_new_image(submissions[first[sha]], *runs[sha]) for sha in shas]
     saved: dict[str, ItemRecord | ImageRejected] = {}
-    for sha, (prepared, scored) in runs.items():
-        if cached.get(sha) is not None:
-            continue
-        sub = submissions[first[sha]]
-        contract = scored.scorer.contract  # the model that actually scored it
-        try:
-            saved[sha] = _save_one(store, sub, prepared, scored, contract)
-        except CounterscanError as e:  # e.g. a listing id longer than the store keeps
-            saved[sha] = ImageRejected(422, str(e))
+    for sha, result in zip(shas, store.save_scored_many(images), strict=True):
+        # e.g. a listing id longer than the store keeps: the image is refused, the rest saved
+        saved[sha] = ImageRejected(422, str(result)) if isinstance(result, Exception) else result
     return saved
 
 
-def _save_one(
-    store: Store, sub: Submission, prepared: Prepared, scored: Scored, contract: ModelContract
-) -> ItemRecord:
-    return store.save_scored(
-        image_bytes=sub.data,
-        sha256=prepared.sha256,
-        phash=prepared.phash,
-        score=scored.prob,
-        priority=contract.thresholds.priority(scored.prob),
-        model_version=contract.model_version,
-        listing_id=sub.listing_id,
-        source=sub.source,
-        url=sub.url,
-        width=prepared.width,
-        height=prepared.height,
-        embedding=scored.embedding,
-        fingerprint=fingerprint(
+def _new_image(sub: Submission, prepared: Prepared, scored: Scored) -> NewImage:
+    contract: ModelContract = scored.scorer.contract  # the model that actually scored it
+    fields = {
+        "sha256": prepared.sha256,
+        "phash": prepared.phash,
+        "score": scored.prob,
+        "priority": contract.thresholds.priority(scored.prob),
+        "model_version": contract.model_version,
+        "listing_id": sub.listing_id,
+        "source": sub.source,
+        "url": sub.url,
+        "width": prepared.width,
+        "height": prepared.height,
+        "embedding": scored.embedding,
+        "fingerprint": fingerprint(
             prepared.photo if prepared.photo is not None else prepared.model_input
         ).to_bytes(),
-    )
+    }
+    return NewImage(sub.data, fields, prepared.photo)
 
 
 def result_body(

@@ -6,13 +6,14 @@ from counterscan.serve.storage import Store, ItemRecord
 from counterscan.serve.storage.db import StorageUnavailable
 from counterscan.serve.storage.evidence import EvidenceUnwritable
 from counterscan.serve.storage.fields import is_item_id, new_item_id
-from counterscan.serve.storage.records import ItemRecord, SightingRecord, VerdictRecord
+from counterscan.serve.storage.records import ItemRecord, NewImage, SightingRecord, VerdictRecord
 from counterscan.serve.storage.store import ItemNotFound, Store
 
 __all__ = [
     "EvidenceUnwritable",
     "ItemNotFound",
     "ItemRecord",
+    "NewImage",
     "SightingRecord",
     "StorageUnavailable",
     "Store",

@@ -13,6 +13,16 @@ from typing import Any
 import numpy as np
 
 
+@dataclass(frozen=True)
+class NewImage:
+    """A scored image to save: its bytes (kept as evidence), the keyword arguments of
+    rows.new_item_row, and optionally the decoded photo (the thumbnail is made from it)."""
+
+    data: bytes
+    fields: dict[str, Any]
+    photo: np.ndarray | None = None
+
+
 def iso_utc(moment: datetime) -> str:
     """ISO-8601 in UTC with a `Z`, e.g. 2025-01-31T08:15:00.123456Z."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,9 +1,12 @@
-"""Database rows -> the records the store hands out (records.py)."""
+"""Database rows -> the records the store hands out (records.py), and the row of a newly
+scored image."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -11,7 +14,54 @@ from sqlalchemy import Connection, select
 
 from counterscan.serve.storage import queue as q
 from counterscan.serve.storage import schema as s
+from counterscan.serve.storage.evidence import check_sha256
+from counterscan.serve.storage.fields import check_text, new_item_id
 from counterscan.serve.storage.records import ItemRecord, SightingRecord, VerdictRecord
+
+
+def new_item_row(
+    *,
+    sha256: str,
+    phash: str,
+    score: float,
+    priority: str,
+    model_version: str,
+    listing_id: str | None = None,
+    source: str | None = None,
+    url: str | None = None,
+    width: int,
+    height: int,
+    embedding: np.ndarray | None = None,
+    fingerprint: bytes | None = None,
+) -> dict[str, Any]:
+    """The `items` row of a newly scored image, checked. Raises CounterscanError for a text
+    field the store cannot keep (too long, control characters) and ValueError for what only a
+    bug could produce (unknown priority, a score that is not a number)."""
+    check_sha256(sha256)
+    if priority not in s.PRIORITIES:
+        raise ValueError(f"unknown priority {priority!r}")
+    if not math.isfinite(score):
+        raise ValueError(f"score is not a finite number: {score!r}")
+    return {
+        "id": new_item_id(),
+        "created_at": datetime.now(UTC),
+        "status": "unreviewed",
+        "sha256": sha256,
+        "phash": phash,
+        "score": float(score),
+        "priority": priority,
+        "priority_rank": s.PRIORITY_RANK[priority],
+        "model_version": check_text("model_version", model_version, required=True),
+        "listing_id": check_text("listing_id", listing_id),
+        "source": check_text("source", source),
+        "url": check_text("url", url),
+        "width": int(width),
+        "height": int(height),
+        "embedding": None
+        if embedding is None
+        else np.ascontiguousarray(embedding, dtype="<f4").reshape(-1).tobytes(),
+        "fingerprint": fingerprint,
+    }
 
 
 def load_item(conn: Connection, item_id: str) -> ItemRecord | None:

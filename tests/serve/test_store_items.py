@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from sqlalchemy import event
 
 from counterscan.datasets.hashing import sha256_bytes
 from counterscan.errors import CounterscanError
-from counterscan.serve.storage import Store, is_item_id
+from counterscan.serve.storage import NewImage, Store, is_item_id
 from counterscan.serve.storage.evidence import THUMB_SIDE
 
 
@@ -181,3 +182,49 @@ def test_sightings_keep_other_listings_of_a_reused_image(store: Store, save_item
     assert got.to_api()["sightings"][0]["listing_id"] == "L-9"
     with pytest.raises(CounterscanError, match="listing_id is longer"):
         store.record_sighting(item, listing_id="x" * 300)
+
+
+def _new_image(seed: int, make_jpeg, **overrides) -> NewImage:
+    data = make_jpeg(seed)
+    fields = {
+        "sha256": sha256_bytes(data), "phash": "0" * 16, "score": 0.1 * (seed % 10),
+        "priority": "medium", "model_version": "test-model-1", "listing_id": f"L{seed}",
+        "width": 96, "height": 64, "embedding": np.full(8, seed, dtype=np.float32),
+    } | overrides  # fmt: skip
+    return NewImage(data, fields)
+
+
+def test_save_many_is_one_transaction_and_refuses_only_the_bad_image(
+    store: Store, make_jpeg
+) -> None:
+    commits: list[int] = []
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    event.listen(store.engine, "commit", count)
+    images = [_new_image(seed, make_jpeg) for seed in range(20, 25)]
+    images[2] = _new_image(22, make_jpeg, listing_id="x" * 257)
+    saved = store.save_scored_many(images)
+    event.remove(store.engine, "commit", count)
+    assert len(commits) == 1  # five images, one commit
+    assert isinstance(saved[2], CounterscanError) and "listing_id" in str(saved[2])
+    assert store.find_scored(images[2].fields["sha256"], "test-model-1") is None
+    for image, record in zip(images[:2] + images[3:], saved[:2] + saved[3:], strict=True):
+        found = store.find_scored(image.fields["sha256"], "test-model-1")
+        assert found == record and found.listing_id == image.fields["listing_id"]
+        assert store.files.image_path(found.sha256).read_bytes() == image.data
+
+
+def test_save_many_reuses_rows_saved_before_and_keeps_the_rest(
+    store: Store, save_item, make_jpeg
+) -> None:
+    """A batch holding bytes another request saved a moment earlier: the one-transaction
+    insert fails on the unique key, and each image is then saved or reused on its own."""
+    earlier = save_item(30, image_bytes=make_jpeg(30))
+    images = [_new_image(seed, make_jpeg) for seed in (29, 30, 31)]
+    first, again, last = store.save_scored_many(images)
+    assert again == earlier
+    assert store.find_scored(images[0].fields["sha256"], "test-model-1") == first
+    assert store.find_scored(images[2].fields["sha256"], "test-model-1") == last
+    assert len({first.id, again.id, last.id}) == 3
