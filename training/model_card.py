@@ -19,6 +19,10 @@ KNOWN_LIMITS = """\
   where counterfeits are rarer, the precision of every band is lower than stated here.
 - It looks at one photo at a time, centre-cropped to a square: evidence at the edges of wide
   photos is cut off, and text on the packaging is only seen as a picture.
+- Fine print is mostly beyond it: at {size} px a wrong letter, diacritic or certification mark
+  is a few pixels high. With the defaults (192 px), on 2,000 synthetic listing photos whose counterfeits
+  differ only in such a detail (`counterscan data synth --difficulty hard`), test ROC-AUC was
+  0.63 (0.90 when the defects are obvious, `--difficulty easy`).
 - The heat map (CAM) is a coarse {cam} x {cam} grid of where the evidence is, not a proof."""
 
 
@@ -40,8 +44,8 @@ def _metrics_table(reports: dict[str, dict[str, Any]]) -> list[str]:
         ("precision of the top 50", "precision_at_50"),
         ("recall at precision 0.9", "recall_at_precision_0.9"),
         ("log loss (after scaling)", "log_loss"),
-        ("ECE before temperature scaling", "ece_before_scaling"),
-        ("ECE after temperature scaling", "ece"),
+        ("ECE before calibration", "ece_before_scaling"),
+        ("ECE after calibration (Platt)", "ece"),
     ]
     names = list(reports)
     lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
@@ -134,7 +138,7 @@ def render_model_card(summary: dict[str, Any]) -> str:
         *_bands_table(reports),
         "",
         "## Known limits",
-        KNOWN_LIMITS.format(cam=cam),
+        KNOWN_LIMITS.format(cam=cam, size=config["image_size"]),
         "",
     ]
     return "\n".join(lines)

@@ -94,7 +94,8 @@ def test_model_card_states_data_metrics_and_thresholds(tiny_run: dict[str, Any])
         assert heading in card
     assert f"`high` = {summary['thresholds']['high']:.4f}" in card
     assert f"`low` = {summary['thresholds']['low']:.4f}" in card
-    assert "ECE before temperature scaling" in card
+    assert "ECE before calibration" in card and "ECE after calibration (Platt)" in card
+    assert "Fine print is mostly beyond it" in card
 
 
 class _Killed(Exception):
