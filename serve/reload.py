@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from pathlib import Path
 
@@ -57,6 +58,41 @@ async def reload_model(app: FastAPI, path: str | Path | None = None) -> Scorer:
         scorer.contract.model_version,
         scorer.path,
     )
+    return scorer
+
+
+class OnlyTheServedFile(CounterscanError):
+    """Several workers cannot switch to another file: each loads COUNTERSCAN_MODEL afresh."""
+
+
+async def restart_workers(app: FastAPI, path: str | Path | None = None) -> Scorer:
+    """Reload under `counterscan serve --workers N`: a swap here would reach only the worker
+    that answered. So the served file is loaded and warmed up here first (a broken file is
+    refused with CounterscanError and nothing restarts), then uvicorn's supervisor gets SIGHUP
+    and replaces the workers one at a time, each loading the file afresh and taking requests
+    only once it is ready. Returns the checked model, the one every worker will serve."""
+    engine: Engine = app.state.engine
+    served = engine.scorer.path
+    if path and Path(path).resolve() != served.resolve():
+        raise OnlyTheServedFile(
+            f"this server runs {engine.settings.workers} worker processes, which can only "
+            f"reload the served file {served}: copy the new model over it, then reload"
+        )
+    async with app.state.reload_lock:
+        try:
+            scorer = await anyio.to_thread.run_sync(load_warm, served, engine.threads)
+        except CounterscanError as e:
+            app.state.metrics.reloads.labels("refused").inc()
+            log.warning("model reload refused, workers not restarted: %s", e)
+            raise CounterscanError(f"model not reloaded, the old one keeps serving: {e}") from None
+    supervisor = os.getppid()
+    log.info(
+        "model %s checked: restarting the %d workers (SIGHUP to supervisor %d)",
+        scorer.contract.model_version,
+        engine.settings.workers,
+        supervisor,
+    )
+    os.kill(supervisor, signal.SIGHUP)
     return scorer
 
 

@@ -108,6 +108,7 @@ def _environment(settings: Settings) -> dict[str, str]:
         "COUNTERSCAN_INTRA_OP_THREADS": str(settings.intra_op_threads),
         "COUNTERSCAN_ORT_SPINNING": str(settings.ort_spinning).lower(),
         "COUNTERSCAN_RELOAD_ON_SIGHUP": "false",  # the supervisor restarts workers instead
+        "COUNTERSCAN_WORKERS": str(settings.workers),  # POST /v1/admin/reload restarts them all
         "COUNTERSCAN_LOG_LEVEL": settings.log_level,
     }
     return env

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from counterscan.serve.deps import EngineDep
 from counterscan.serve.engine import Engine
 from counterscan.serve.metrics import Metrics
-from counterscan.serve.reload import reload_model
+from counterscan.serve.reload import OnlyTheServedFile, reload_model, restart_workers
 from counterscan.serve.security import Principal, require_role
 
 router = APIRouter(tags=["operations"])
@@ -66,5 +66,11 @@ async def admin_reload(
     principal: Annotated[Principal, require_role("admin")],
     body: Annotated[ReloadRequest | None, Body()] = None,
 ) -> dict[str, Any]:
-    scorer = await reload_model(request.app, body.path if body else None)
-    return scorer.describe()
+    engine: Engine = request.app.state.engine
+    path = body.path if body else None
+    if engine.settings.workers == 1:
+        return (await reload_model(request.app, path)).describe()
+    try:  # several worker processes: check the file, then have the supervisor restart them
+        return (await restart_workers(request.app, path)).describe()
+    except OnlyTheServedFile as e:
+        raise HTTPException(409, str(e)) from None

@@ -151,3 +151,55 @@ def test_serving_never_imports_torch(tmp_path: Path, onnx_model_path, make_image
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("ok")
+
+
+def test_admin_reload_restarts_every_worker(tmp_path: Path, onnx_model_path, model_variant) -> None:
+    """`--workers 2`: POST /v1/admin/reload checks the served file, then has uvicorn's
+    supervisor replace both workers; a broken file restarts nothing; another path is 409."""
+    served = tmp_path / "model.onnx"
+    shutil.copy(onnx_model_path, served)
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "counterscan", "serve", "--model", str(served), "--workers", "2",
+         "--db", f"sqlite:///{tmp_path / 'cs.db'}", "--data-dir", str(tmp_path / "store"),
+         "--port", str(port), "--log-level", "info"],
+        stdout=log, stderr=subprocess.STDOUT, env=_env(),
+    )  # fmt: skip
+
+    def versions(n: int = 12) -> set[str]:
+        seen = set()
+        for _ in range(n):  # a new connection each time, so both workers get asked
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as one:
+                seen.add(one.get("/v1/model").json()["model_version"])
+        return seen
+
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
+            _wait_until(lambda: http.get("/readyz").status_code == 200, what="/readyz")
+            before = versions()
+            assert len(before) == 1 and "v2" not in before
+
+            served.write_bytes(b"broken")
+            r = http.post("/v1/admin/reload")
+            assert r.status_code == 422 and "old one keeps serving" in r.json()["detail"]
+
+            r = http.post("/v1/admin/reload", json={"path": str(model_variant("v2"))})
+            assert r.status_code == 409 and "copy the new model over it" in r.json()["detail"]
+
+            shutil.copy(model_variant("v2"), served)
+            r = http.post("/v1/admin/reload")
+            assert r.status_code == 200 and r.json()["model_version"] == "v2"
+            _wait_until(lambda: versions() == {"v2"}, timeout=120, what="both workers on v2")
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert text.count("restarting processes") == 1  # uvicorn's supervisor, once
+    assert "model reload refused, workers not restarted" in text
