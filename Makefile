@@ -24,11 +24,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 SAMPLE := $(DATA_DIR)/sample
 MODEL_DIR := $(DATA_DIR)/default-model
 MODEL := $(MODEL_DIR)/model.onnx
-SAMPLE_N ?= 600
+# easy, 1,000 photos: the default model then ranks the sample's held-out test photos at ROC-AUC
+# 0.92 (2.5 min of training on 2 cores); from 600 medium photos it was 0.30, no better than chance.
+SAMPLE_N ?= 1000
+SAMPLE_DIFFICULTY ?= easy
 TRAIN_ARGS ?= --epochs 8
 
 $(SAMPLE)/manifest.csv: | $(STAMP)
-	$(BIN)/counterscan data synth $(SAMPLE) --n $(SAMPLE_N) --seed 0 --difficulty medium
+	$(BIN)/counterscan data synth $(SAMPLE) --n $(SAMPLE_N) --seed 0 --difficulty $(SAMPLE_DIFFICULTY)
 
 $(MODEL): | $(SAMPLE)/manifest.csv
 	$(BIN)/counterscan train $(SAMPLE) --out $(MODEL_DIR) $(TRAIN_ARGS)
