@@ -35,6 +35,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 from tqdm import tqdm
 
+from counterscan.datasets.box_ascent import ascend_edges
+
 # Aligned high-pass correlation at or above which two photos count as the same photo.
 NEAR_DUPLICATE_SIMILARITY = 0.945
 # Stage-1 similarity from which a pair is verified; every measured copy scored >= 0.956.
@@ -176,26 +178,17 @@ def _align(
 ) -> tuple[tuple[Box, Box], float]:
     """Coordinate ascent over the 8 box edges (4 per photo) on high-pass correlation at `side`."""
     images = (a, b)
-    current = [boxes[0], boxes[1]]
-    vecs = [_highpass_vector(img, box, side) for img, box in zip(images, current, strict=True)]
-    best = float(vecs[0] @ vecs[1])
-    for step in steps:
-        improved = True
-        while improved:
-            improved = False
-            for which in (0, 1):
-                for edge in range(4):
-                    for delta in (step, -step):
-                        edges = list(current[which])
-                        edges[edge] = min(MAX_CROP, max(0.0, edges[edge] + delta))
-                        box: Box = (edges[0], edges[1], edges[2], edges[3])
-                        if box == current[which]:
-                            continue
-                        vec = _highpass_vector(images[which], box, side)
-                        score = float(vec @ vecs[1 - which])
-                        if score > best + 1e-4:
-                            best, current[which], vecs[which], improved = score, box, vec, True
-    return (current[0], current[1]), best
+    return ascend_edges(
+        lambda which, box: _highpass_vector(images[which], box, side), _moved, boxes, steps
+    )
+
+
+def _moved(box: Box, edge: int, delta: float) -> Box | None:
+    """`box` with one side's cut changed by delta, kept in 0..MAX_CROP; None if unchanged."""
+    edges = list(box)
+    edges[edge] = min(MAX_CROP, max(0.0, edges[edge] + delta))
+    moved: Box = (edges[0], edges[1], edges[2], edges[3])
+    return None if moved == box else moved
 
 
 # Worker-process state: the thumbnails, sent once per worker instead of once per task.

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from counterscan.datasets.box_ascent import ascend_edges
 from counterscan.serve.similar.fingerprint import SIDE, Fingerprint
 
 Box = tuple[float, float, float, float]  # (x0, y0, x1, y1), fractions of width and height
@@ -168,23 +169,9 @@ def verify(query: Fingerprint, ref: Fingerprint, boxes: tuple[Box, Box]) -> tupl
     """High-pass correlation (-1..1) of the two photos once aligned, starting from `boxes`
     (from `coarse_scores`), and the box of the reference that the query shows."""
     greys = (query.grey.astype(np.float32), ref.grey.astype(np.float32))
-    current = [boxes[0], boxes[1]]
-    vecs = [highpass(g, b, _MID) for g, b in zip(greys, current, strict=True)]
-    best = float(vecs[0] @ vecs[1])
-    for step in _STEPS:
-        improved = True
-        while improved:
-            improved = False
-            for which in (0, 1):
-                for edge in range(4):
-                    for delta in (step, -step):
-                        box = _moved(current[which], edge, delta)
-                        if box is None:
-                            continue
-                        vec = highpass(greys[which], box, _MID)
-                        score = float(vec @ vecs[1 - which])
-                        if score > best + 1e-4:
-                            best, current[which], vecs[which], improved = score, box, vec, True
+    current, _ = ascend_edges(
+        lambda which, box: highpass(greys[which], box, _MID), _moved, boxes, _STEPS
+    )
     fine = highpass(greys[0], current[0], _FINE) @ highpass(greys[1], current[1], _FINE)
     return float(fine), current[1]
 
