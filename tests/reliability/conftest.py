@@ -13,6 +13,7 @@ Fast parts run in `make test`; `@pytest.mark.slow` parts in `make test-slow`.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.util
 import os
 import secrets
@@ -98,6 +99,31 @@ def keys_setting() -> str:
 def rel_keys_setting() -> str:
     """COUNTERSCAN_API_KEYS for `rel_keys`."""
     return keys_setting()
+
+
+@pytest.fixture(scope="session")
+def open_app(onnx_model_path: Path) -> Callable[..., Any]:
+    """open_app(root, **settings): a context manager giving a TestClient on an in-process app
+    with its SQLite database and data folder under `root` (for module-scoped fixtures)."""
+    from fastapi.testclient import TestClient
+
+    from counterscan.serve.app import create_app
+    from counterscan.serve.settings import Settings
+
+    @contextlib.contextmanager
+    def open_(root: Path, **overrides: Any) -> Iterator[TestClient]:
+        settings = Settings(
+            model=onnx_model_path,
+            data_dir=root / "store",
+            db=f"sqlite:///{root / 'cs.db'}",
+            intra_op_threads=1,
+            decode_threads=2,
+            **overrides,
+        )
+        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+            yield client
+
+    return open_
 
 
 def _server_factory(root: Path, model: Path) -> Iterator[Callable[..., Any]]:

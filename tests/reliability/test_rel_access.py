@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from fastapi import routing
-from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from counterscan.serve.app import create_app
@@ -45,7 +44,7 @@ ROUTES = _app_routes()
 
 @pytest.fixture(scope="module")
 def world(
-    onnx_model_path: Path,
+    open_app: Any,
     tmp_path_factory: pytest.TempPathFactory,
     rel_keys_setting: str,
     rel_keys: dict[str, str],
@@ -53,15 +52,7 @@ def world(
 ) -> Any:
     """An in-process app with keys for every role, and one item scored by the crawler."""
     root = tmp_path_factory.mktemp("access")
-    settings = Settings(
-        model=onnx_model_path,
-        data_dir=root / "store",
-        db=f"sqlite:///{root / 'cs.db'}",
-        api_keys=rel_keys_setting,  # type: ignore[arg-type]
-        intra_op_threads=1,
-        decode_threads=2,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with open_app(root, api_keys=rel_keys_setting) as client:
         files = {"image": ("a.jpg", hostile.photo((80, 60), fmt="JPEG"), "image/jpeg")}
         r = client.post("/v1/score", files=files, headers={"X-API-Key": rel_keys["crawler"]})
         assert r.status_code == 200, r.text

@@ -11,32 +11,18 @@ import io
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
-
-from counterscan.serve.app import create_app
-from counterscan.serve.settings import Settings
 
 MAX_BATCH = 64
 
 
 @pytest.fixture(scope="module")
-def client(onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def client(open_app: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One in-process app for the whole table (no keys: auth is test_rel_access's job)."""
-    root = tmp_path_factory.mktemp("inputs")
-    settings = Settings(
-        model=onnx_model_path,
-        data_dir=root / "store",
-        db=f"sqlite:///{root / 'cs.db'}",
-        intra_op_threads=1,
-        decode_threads=2,
-        max_batch_images=MAX_BATCH,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+    with open_app(tmp_path_factory.mktemp("inputs"), max_batch_images=MAX_BATCH) as c:
         yield c
 
 

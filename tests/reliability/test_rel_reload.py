@@ -17,11 +17,7 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from fastapi.testclient import TestClient
 from onnx import numpy_helper
-
-from counterscan.serve.app import create_app
-from counterscan.serve.settings import Settings
 
 
 def _edit(model: Path, out: Path, change: Callable[[Any], None]) -> Path:
@@ -82,16 +78,9 @@ def broken_models(good: Path, where: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def client(onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def client(open_app: Any, onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("reload")
-    settings = Settings(
-        model=onnx_model_path,
-        data_dir=root / "store",
-        db=f"sqlite:///{root / 'cs.db'}",
-        intra_op_threads=1,
-        decode_threads=2,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+    with open_app(root) as c:
         c.broken = broken_models(onnx_model_path, root)  # type: ignore[attr-defined]
         yield c
 
