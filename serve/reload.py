@@ -42,14 +42,9 @@ async def reload_model(app: FastAPI, path: str | Path | None = None) -> Scorer:
     metrics: Metrics = app.state.metrics
     target = Path(path) if path else engine.scorer.path
     async with app.state.reload_lock:
-        try:
-            scorer = await anyio.to_thread.run_sync(load_warm, target, engine.threads)
-        except CounterscanError as e:
-            metrics.reloads.labels("refused").inc()
-            log.warning(
-                "model reload refused, still serving %s: %s", engine.contract.model_version, e
-            )
-            raise CounterscanError(f"model not reloaded, the old one keeps serving: {e}") from None
+        scorer = await _load_or_refuse(
+            app, target, f"still serving {engine.contract.model_version}"
+        )
         old = engine.swap(scorer)
     metrics.reloads.labels("ok").inc()
     log.info(
@@ -59,6 +54,18 @@ async def reload_model(app: FastAPI, path: str | Path | None = None) -> Scorer:
         scorer.path,
     )
     return scorer
+
+
+async def _load_or_refuse(app: FastAPI, path: Path, what_stays: str) -> Scorer:
+    """load_warm in a worker thread; a refused file is counted, logged with `what_stays`, and
+    raised as CounterscanError (HTTP 422) saying the old model keeps serving."""
+    engine: Engine = app.state.engine
+    try:
+        return await anyio.to_thread.run_sync(load_warm, path, engine.threads)
+    except CounterscanError as e:
+        app.state.metrics.reloads.labels("refused").inc()
+        log.warning("model reload refused, %s: %s", what_stays, e)
+        raise CounterscanError(f"model not reloaded, the old one keeps serving: {e}") from None
 
 
 class OnlyTheServedFile(CounterscanError):
@@ -79,12 +86,7 @@ async def restart_workers(app: FastAPI, path: str | Path | None = None) -> Score
             f"reload the served file {served}: copy the new model over it, then reload"
         )
     async with app.state.reload_lock:
-        try:
-            scorer = await anyio.to_thread.run_sync(load_warm, served, engine.threads)
-        except CounterscanError as e:
-            app.state.metrics.reloads.labels("refused").inc()
-            log.warning("model reload refused, workers not restarted: %s", e)
-            raise CounterscanError(f"model not reloaded, the old one keeps serving: {e}") from None
+        scorer = await _load_or_refuse(app, served, "workers not restarted")
     supervisor = os.getppid()
     log.info(
         "model %s checked: restarting the %d workers (SIGHUP to supervisor %d)",

@@ -113,7 +113,10 @@ async def _score(
     fresh = [(submissions[i].data, p) for i, p in good if cached[p.sha256] is None]
     scored, *_ = await asyncio.gather(
         engine.score([p for _, p in good]),
-        *(anyio.to_thread.run_sync(_keep_evidence, store, data, p) for data, p in fresh),
+        *(
+            anyio.to_thread.run_sync(store.keep_evidence, data, p.sha256, p.photo)
+            for data, p in fresh
+        ),
     )
     runs: dict[str, tuple[Prepared, Scored]] = {
         p.sha256: (p, s) for (_, p), s in zip(good, scored, strict=True)
@@ -180,12 +183,6 @@ def _record_sightings(store: Store, repeats: list[tuple[ItemRecord, Submission]]
             store.record_sighting(record, listing_id=sub.listing_id, source=sub.source, url=sub.url)
 
 
-def _keep_evidence(store: Store, data: bytes, prepared: Prepared) -> None:
-    store.files.put(data, prepared.sha256)
-    if store.eager_thumbnails and not store.files.thumbnail_path(prepared.sha256).is_file():
-        store.files.make_thumbnail(prepared.sha256, data, photo=prepared.photo)
-
-
 def _save_new(
     store: Store,
     submissions: list[Submission],
@@ -221,7 +218,7 @@ def _new_image(sub: Submission, prepared: Prepared, scored: Scored) -> NewImage:
             prepared.photo if prepared.photo is not None else prepared.model_input
         ).to_bytes(),
     }
-    return NewImage(sub.data, fields, prepared.photo)
+    return NewImage(sub.data, fields, prepared.photo, stored=True)  # written by _score
 
 
 def result_body(

@@ -16,11 +16,14 @@ import numpy as np
 @dataclass(frozen=True)
 class NewImage:
     """A scored image to save: its bytes (kept as evidence), the keyword arguments of
-    rows.new_item_row, and optionally the decoded photo (the thumbnail is made from it)."""
+    rows.new_item_row, and optionally the decoded photo (the thumbnail is made from it).
+    `stored`: the caller already kept the evidence files (the scoring path writes them while
+    the model runs), so saving skips hashing and checking them again."""
 
     data: bytes
     fields: dict[str, Any]
     photo: np.ndarray | None = None
+    stored: bool = False
 
 
 def iso_utc(moment: datetime) -> str:

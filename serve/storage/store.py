@@ -145,9 +145,8 @@ class Store:
                 continue
             # Evidence first: a row must never point at a file that is not there. A file
             # without a row (crash in between) is harmless and reused by the next save.
-            self.files.put(image.data, row["sha256"])
-            if self.eager_thumbnails and not self.files.thumbnail_path(row["sha256"]).is_file():
-                self.files.make_thumbnail(row["sha256"], image.data, photo=image.photo)
+            if not image.stored:
+                self.keep_evidence(image.data, row["sha256"], image.photo)
             rows.append((i, row))
         if rows:
             try:
@@ -159,6 +158,13 @@ class Store:
                 for i, row in rows:
                     out[i] = self._insert_or_existing(row)
         return [o for o in out if o is not None]
+
+    def keep_evidence(self, data: bytes, sha256: str, photo: np.ndarray | None = None) -> None:
+        """The image file and, with eager thumbnails, its thumbnail (made from `photo` when
+        given): written once, fsynced, kept under the image's SHA-256."""
+        self.files.put(data, sha256)
+        if self.eager_thumbnails and not self.files.thumbnail_path(sha256).is_file():
+            self.files.make_thumbnail(sha256, data, photo=photo)
 
     def _insert_or_existing(self, row: dict[str, Any]) -> ItemRecord:
         try:
