@@ -8,6 +8,8 @@
 #
 # An already exported COUNTERSCAN_TEST_PG_URL is kept as is (bring your own server).
 set -euo pipefail
+# Every failing step names itself: a mute exit 1 under `set -e` has cost a whole CI run before.
+trap 'echo "postgres.sh: line $LINENO failed (exit $?): $BASH_COMMAND" >&2' ERR
 
 if [[ -n "${COUNTERSCAN_TEST_PG_URL:-}" ]]; then
     echo "$COUNTERSCAN_TEST_PG_URL"
@@ -51,7 +53,9 @@ online() {
     pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $4 }' \
         | grep -q online
 }
-listen=$(pg_conftool "$version" "$cluster" show listen_addresses 2>/dev/null | sed 's/.*= *//')
+# `pg_conftool show` exits 1 when the key is unset (a stock cluster has it commented out).
+listen=$( { pg_conftool "$version" "$cluster" show listen_addresses 2>/dev/null || true; } \
+    | sed "s/.*= *//; s/'//g")
 if [[ "$listen" != "localhost" ]]; then
     as_root pg_conftool "$version" "$cluster" set listen_addresses localhost >&2
     if online; then
