@@ -48,7 +48,7 @@ def labelled_photos(root: Path, split: str, size: int, cap: int) -> tuple[np.nda
     picked when there are more than `cap`, decoded exactly as the service decodes."""
     from counterscan.datasets.reader import read_dataset
     from counterscan.errors import CounterscanError
-    from counterscan.serve.images import to_model_input
+    from counterscan.images import to_model_input
 
     samples = read_dataset(root, require_both=False).by_split(split)
     if not samples:
@@ -128,8 +128,8 @@ def time_in_turns(
 def build_engines(mut: common.ModelUnderTest, fp32: Path, int8: Path, threads: int) -> dict:
     import torch
 
+    from counterscan.contract import INPUT_NAME
     from counterscan.model.export import ServingGraph
-    from counterscan.serve.contract import INPUT_NAME
     from counterscan.serve.scorer import Scorer, Threads
 
     torch.set_num_threads(threads)

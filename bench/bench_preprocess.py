@@ -33,7 +33,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 
-from counterscan.serve.images import decode_image, resize_to_square
+from counterscan.images import decode_image, resize_to_square
 from counterscan.serve.prepare import Limits, prepare
 
 TARGET_12MP_MS = 40.0

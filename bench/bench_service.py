@@ -55,7 +55,7 @@ def in_process(
     the model scores the previous group in calls of `model_batch` (the service's micro-batch
     size: the cheapest per image on 2 cores), with the service's Scorer. Also with the
     service's full prepare() (hashes, photo for the thumbnail) instead of plain decoding."""
-    from counterscan.serve.images import to_model_input
+    from counterscan.images import to_model_input
     from counterscan.serve.prepare import Limits, prepare
     from counterscan.serve.scorer import Scorer, Threads
 

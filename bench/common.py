@@ -195,10 +195,10 @@ class ModelUnderTest:
 def model_under_test(checkpoint: Path | None, *, tiny: bool = False) -> ModelUnderTest:
     """The trained checkpoint when given; else the ImageNet-initialised network at 224 px (same
     architecture and FLOPs, untrained head); `tiny`: random weights at 64 px (smoke runs)."""
+    from counterscan.contract import ModelContract
     from counterscan.model.config import ModelConfig
     from counterscan.model.export import contract_from_checkpoint
     from counterscan.model.pretrained import build_model
-    from counterscan.serve.contract import ModelContract
 
     if checkpoint is not None:
         from counterscan.model.checkpoint import load_checkpoint

@@ -51,8 +51,8 @@ def sweep(fp32: Path, int8: Path, size: int, threads: int, seconds: float) -> li
     """One row per variant: images/s of fp32 and int8 at batch 1 and 8."""
     from bench_model import time_in_turns
 
+    from counterscan.contract import INPUT_NAME
     from counterscan.model.parity import parity_images
-    from counterscan.serve.contract import INPUT_NAME
 
     engines = {}
     for name, opts in variants(threads).items():

@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     from counterscan.datasets import cli as data_cli
     from counterscan.model import cli as model_cli
     from counterscan.serve import cli as serve_cli
+    from counterscan.serve import verdict_cli
     from counterscan.training import cli as training_cli
 
     parser = argparse.ArgumentParser(
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"counterscan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    data_cli.register(commands)
+    verdict_cli.register(data_cli.register(commands))  # `data from-verdicts` reads the service's db
     training_cli.register(commands)
     model_cli.register(commands)
     serve_cli.register(commands)

@@ -12,72 +12,22 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from counterscan.datasets.check_report import dataset_stats
+from counterscan.dataset_format import SPLITS
+from counterscan.datasets.check_report import (
+    ERROR,
+    WARNING,
+    CheckReport,
+    CheckSettings,
+    Finding,
+    dataset_stats,
+)
 from counterscan.datasets.duplicates import CopyPair, copy_clusters, find_copies
 from counterscan.datasets.fileinfo import FileInfo, default_workers, inspect_files
-from counterscan.datasets.neardup import NEAR_DUPLICATE_SIMILARITY
-from counterscan.datasets.reader import SPLITS, Dataset, Sample, read_dataset
+from counterscan.datasets.reader import Dataset, Sample, read_dataset
 
-ERROR, WARNING = "error", "warning"
 _SHOWN_RELATED = 3  # related photos named in a message; the JSON lists all of them
-
-
-@dataclass(frozen=True)
-class CheckSettings:
-    min_side: int = 64  # photos with a shorter side (pixels) are reported as too small
-    near_similarity: float = NEAR_DUPLICATE_SIMILARITY
-    workers: int = 0  # processes for decoding and comparing; 0 = one per core
-    progress: bool = True
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: str  # the photo's path as written in the manifest
-    kind: str  # machine-readable, e.g. "truncated", "copy_across_splits"
-    severity: str  # "error" | "warning"
-    message: str
-    related: tuple[str, ...] = ()  # other photos involved
-
-
-@dataclass
-class CheckReport:
-    root: str
-    has_manifest: bool
-    photos: int  # manifest rows (or files found in the folder layout)
-    files: int  # distinct files
-    settings: CheckSettings
-    findings: list[Finding] = field(default_factory=list)
-    stats: dict = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == WARNING]
-
-    def to_json(self) -> dict:
-        return {
-            "dataset": self.root,
-            "has_manifest": self.has_manifest,
-            "photos": self.photos,
-            "files": self.files,
-            "settings": asdict(self.settings),
-            "near_duplicate_rule": (
-                f"exact copies: same sha256; near copies: aligned high-pass correlation "
-                f">= {self.settings.near_similarity}"
-            ),
-            "errors": len(self.errors),
-            "warnings": len(self.warnings),
-            "seconds": round(self.seconds, 2),
-            "stats": self.stats,
-            "findings": [asdict(f) | {"related": list(f.related)} for f in self.findings],
-        }
 
 
 def check_dataset(root: str | Path, settings: CheckSettings | None = None) -> CheckReport:

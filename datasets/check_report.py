@@ -1,21 +1,77 @@
-"""Summary figures of a dataset (class balance, groups, image sizes) and the text `data check`
-prints. Kept apart from the checks themselves: these only describe, they never judge.
+"""What `data check` reports: its findings and settings, summary figures of a dataset (class
+balance, groups, image sizes) and the text it prints. Kept apart from the checks themselves
+(check.py): these only describe, they never judge.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, field
 
+from counterscan.dataset_format import LABELS, SPLITS
 from counterscan.datasets.duplicates import CopyPair
 from counterscan.datasets.fileinfo import FileInfo
-from counterscan.datasets.reader import LABELS, SPLITS, Dataset
-
-if TYPE_CHECKING:  # only for annotations: check.py imports this module
-    from counterscan.datasets.check import CheckReport
+from counterscan.datasets.neardup import NEAR_DUPLICATE_SIMILARITY
+from counterscan.datasets.reader import Dataset
 
 MAX_WARNINGS_SHOWN = 30  # errors are always all printed; --json has every finding
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    min_side: int = 64  # photos with a shorter side (pixels) are reported as too small
+    near_similarity: float = NEAR_DUPLICATE_SIMILARITY
+    workers: int = 0  # processes for decoding and comparing; 0 = one per core
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str  # the photo's path as written in the manifest
+    kind: str  # machine-readable, e.g. "truncated", "copy_across_splits"
+    severity: str  # "error" | "warning"
+    message: str
+    related: tuple[str, ...] = ()  # other photos involved
+
+
+@dataclass
+class CheckReport:
+    root: str
+    has_manifest: bool
+    photos: int  # manifest rows (or files found in the folder layout)
+    files: int  # distinct files
+    settings: CheckSettings
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+    def to_json(self) -> dict:
+        return {
+            "dataset": self.root,
+            "has_manifest": self.has_manifest,
+            "photos": self.photos,
+            "files": self.files,
+            "settings": asdict(self.settings),
+            "near_duplicate_rule": (
+                f"exact copies: same sha256; near copies: aligned high-pass correlation "
+                f">= {self.settings.near_similarity}"
+            ),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "seconds": round(self.seconds, 2),
+            "stats": self.stats,
+            "findings": [asdict(f) | {"related": list(f.related)} for f in self.findings],
+        }
 
 
 def _spread(values: list[int]) -> dict[str, float]:

@@ -18,7 +18,9 @@ from counterscan.errors import CounterscanError
 NEAR_DUPLICATE_SIMILARITY_DEFAULT = 0.945
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """Add `counterscan data ...`; returns its sub-commands so the top-level CLI can add
+    `data from-verdicts`, which reads the service's database (a higher layer than datasets)."""
     data = commands.add_parser(
         "data",
         help="check, split and generate labelled photo sets",
@@ -29,11 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     _register_check(sub)
     _register_split(sub)
     _register_synth(sub)
-    # `data from-verdicts` lives on the serve side (it reads the service's database); its module
-    # imports nothing heavy at registration time.
-    from counterscan.serve import verdict_cli
-
-    verdict_cli.register(sub)
+    return sub
 
 
 def _positive_int(text: str) -> int:

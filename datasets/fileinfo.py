@@ -1,6 +1,6 @@
 """Decode and hash every photo of a dataset once: the facts `data check` and `data split` need.
 
-Each file is read, decoded with the service's own decoder (`serve.images.decode_image`, so a
+Each file is read, decoded with the service's own decoder (`counterscan.images.decode_image`, so a
 photo that passes here is one the service and training accept) and summarised: sha256 of the
 bytes (exact copies), the 64-bit perceptual hash (reported), and a small grey thumbnail that
 `neardup` compares to find near copies. Work runs in a small process pool because decoding is
@@ -17,9 +17,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from counterscan.datasets.hashing import phash, sha256_bytes
 from counterscan.datasets.neardup import thumbnail
-from counterscan.serve.images import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image
+from counterscan.hashing import phash, sha256_bytes
+from counterscan.images import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image
 
 # The perceptual hash only looks at a 32x32 thumbnail, so JPEGs are decoded at reduced size
 # (DCT scaling: several times faster on phone photos). The short side stays >= this many pixels.

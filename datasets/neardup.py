@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 from tqdm import tqdm
 
-from counterscan.datasets.box_ascent import ascend_edges
+from counterscan.box_ascent import ascend_edges
 
 # Aligned high-pass correlation at or above which two photos count as the same photo.
 NEAR_DUPLICATE_SIMILARITY = 0.945

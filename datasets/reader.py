@@ -14,28 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from counterscan.errors import CounterscanError
-
-MANIFEST = "manifest.csv"
-LABELS = ("genuine", "counterfeit")
-LABEL_SYNONYMS = {
-    "genuine": "genuine",
-    "real": "genuine",
-    "authentic": "genuine",
-    "counterfeit": "counterfeit",
-    "fake": "counterfeit",
-}
-SPLITS = ("train", "val", "test")
-SPLIT_SYNONYMS = {
-    "train": "train",
-    "val": "val",
-    "valid": "val",
-    "validation": "val",
-    "test": "test",
-}
-IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
+from counterscan.dataset_format import (
+    LABEL_SYNONYMS,
+    LABELS,
+    MANIFEST,
+    SPLIT_SYNONYMS,
 )
+from counterscan.errors import CounterscanError
+from counterscan.formats import IMAGE_SUFFIXES
 
 
 @dataclass

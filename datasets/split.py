@@ -20,18 +20,11 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from counterscan.dataset_format import LABELS, MANIFEST, SPLITS
 from counterscan.datasets.duplicates import UnionFind, find_copies
 from counterscan.datasets.fileinfo import default_workers, inspect_files
 from counterscan.datasets.neardup import NEAR_DUPLICATE_SIMILARITY
-from counterscan.datasets.reader import (
-    LABELS,
-    MANIFEST,
-    SPLITS,
-    Dataset,
-    Sample,
-    read_dataset,
-    write_manifest,
-)
+from counterscan.datasets.reader import Dataset, Sample, read_dataset, write_manifest
 from counterscan.errors import CounterscanError
 
 

@@ -1,7 +1,7 @@
 """Photos for int8 calibration and for checking what quantization cost, from a dataset folder.
 
 Uses the dataset's `val` split when it has one (photos the model did not train on), else all
-photos. Decoding goes through counterscan.serve.images.to_model_input, exactly as in serving.
+photos. Decoding goes through counterscan.images.to_model_input, exactly as in serving.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from counterscan.datasets.reader import Sample, read_dataset
 from counterscan.errors import CounterscanError
-from counterscan.serve.images import ImageDecodeError, to_model_input
+from counterscan.images import ImageDecodeError, to_model_input
 
 CALIBRATION_CAP = 200  # MinMax ranges settle well before this; more only costs time
 EVALUATION_CAP = 1000  # labelled images for the fp32 vs int8 AUC comparison

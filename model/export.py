@@ -1,6 +1,6 @@
 """PyTorch -> ONNX: the one artifact that crosses from training to serving.
 
-The exported graph (names from counterscan.serve.contract):
+The exported graph (names from counterscan.contract):
 
     images            (N, H, W, 3) uint8 RGB, dynamic N, H = W = config.image_size
     prob_counterfeit  (N,)         sigmoid(logit / temperature): the calibrated probability
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import io
-import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -34,10 +33,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from counterscan.contract import (
+    INPUT_NAME,
+    ModelContract,
+)
 from counterscan.errors import CounterscanError
 from counterscan.model.config import ModelConfig
 from counterscan.model.graph_fixes import drop_empty_trailing_inputs
 from counterscan.model.network import CounterfeitNet
+from counterscan.model.onnx_file import set_metadata, write_atomic
 from counterscan.model.parity import (
     OUTPUT_NAMES,
     PARITY_BATCHES,
@@ -47,10 +51,6 @@ from counterscan.model.parity import (
     parity_images,
 )
 from counterscan.model.preprocess import NormalizeUint8
-from counterscan.serve.contract import (
-    INPUT_NAME,
-    ModelContract,
-)
 
 OPSET = 17
 EXPORTER = "torchscript (torch.onnx.export dynamo=False)"
@@ -108,24 +108,6 @@ def _to_onnx_bytes(graph: ServingGraph, image_size: int) -> bytes:
             dynamo=False,
         )
     return buffer.getvalue()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def set_metadata(onnx_model: Any, contract: ModelContract) -> None:
-    """Replace the graph's metadata_props with the contract (keys `counterscan.*`)."""
-    del onnx_model.metadata_props[:]
-    for key, value in sorted(contract.to_metadata().items()):
-        entry = onnx_model.metadata_props.add()
-        entry.key, entry.value = key, value
 
 
 def export_onnx(
@@ -196,7 +178,7 @@ def contract_from_checkpoint(
     """The ModelContract for a checkpoint, from the meta its trainer stored."""
     from datetime import UTC, datetime
 
-    from counterscan.serve.contract import Thresholds
+    from counterscan.contract import Thresholds
 
     thresholds = meta.get("thresholds") or {}
     created_at = meta.get("created_at") or datetime.now(UTC).isoformat(timespec="seconds")

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from counterscan.serve.contract import INPUT_NAME, OUTPUT_CAM, OUTPUT_EMBEDDING, OUTPUT_PROB
+from counterscan.contract import INPUT_NAME, OUTPUT_CAM, OUTPUT_EMBEDDING, OUTPUT_PROB
 
 OUTPUT_NAMES = (OUTPUT_PROB, OUTPUT_EMBEDDING, OUTPUT_CAM)
 # Max abs difference, ONNX Runtime vs PyTorch, fp32.

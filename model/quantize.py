@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from counterscan.contract import INPUT_NAME, OUTPUT_EMBEDDING, OUTPUT_PROB, ModelContract
 from counterscan.errors import CounterscanError
-from counterscan.model.export import set_metadata, write_atomic
+from counterscan.model.onnx_file import set_metadata, write_atomic
 from counterscan.model.parity import make_session
-from counterscan.serve.contract import INPUT_NAME, OUTPUT_EMBEDDING, OUTPUT_PROB, ModelContract
 
 # Clip (ReLU6) must be in the list: the quantizer then gives each convolution's output the
 # clipped [0, 6] range instead of its raw range, which halves the rounding error. Measured on 32

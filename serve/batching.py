@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from counterscan.serve.images import resize_to_square
+from counterscan.images import resize_to_square
 from counterscan.serve.metrics import Metrics
 from counterscan.serve.scorer import Scorer
 

@@ -19,14 +19,12 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from counterscan.errors import CounterscanError
+from counterscan.formats import IMAGE_SUFFIXES
 from counterscan.serve.batching import run_batch
 from counterscan.serve.prepare import ImageRejected, Limits, Prepared, prepare
 from counterscan.serve.scorer import Scorer, Threads
 from counterscan.serve.settings import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
 
-IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
-)
 COLUMNS = (
     "path",
     "ok",

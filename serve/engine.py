@@ -11,12 +11,13 @@ import asyncio
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from counterscan.contract import ModelContract
+from counterscan.images import DECODE_MIN_SIDE
 from counterscan.serve.admission import ImageBudget
 from counterscan.serve.batching import MicroBatcher, Scored, run_batch
-from counterscan.serve.contract import ModelContract
 from counterscan.serve.heatmap import DISPLAY_SIZE, overlay_png
 from counterscan.serve.metrics import Metrics
-from counterscan.serve.prepare import PHOTO_SIDE, ImageRejected, Limits, Prepared, prepare
+from counterscan.serve.prepare import ImageRejected, Limits, Prepared, prepare
 from counterscan.serve.scorer import Scorer, Threads
 from counterscan.serve.settings import Settings
 
@@ -80,7 +81,7 @@ class Engine:
         `keep_photo`: keep the photo large enough for a heat-map overlay (else thumbnail size)."""
         loop = asyncio.get_running_loop()
         size = self._scorer.input_size
-        side = DISPLAY_SIZE if keep_photo else PHOTO_SIDE
+        side = DISPLAY_SIZE if keep_photo else DECODE_MIN_SIDE
         hashes = list(sha256s) or [None] * len(images)
 
         def one(data: bytes, sha: str | None) -> Prepared | ImageRejected:

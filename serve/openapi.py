@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from counterscan.formats import MIME_TYPES, UNKNOWN_MIME
 from counterscan.serve import api_schemas as m
 from counterscan.serve.deps import get_engine, get_store
 
@@ -54,10 +55,7 @@ BODIES: dict[tuple[str, str], type[BaseModel]] = {
     ("GET", "/v1/items/{item_id}/similar"): m.SimilarCases,
 }
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-IMAGE_TYPES = (
-    "image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff",
-    "image/heif", "application/octet-stream",
-)  # fmt: skip
+IMAGE_TYPES = (*MIME_TYPES, UNKNOWN_MIME)
 CONTENT: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/metrics"): {"text/plain": {"schema": {"type": "string"}}},
     ("GET", "/v1/items/{item_id}/image"): dict.fromkeys(IMAGE_TYPES, BINARY),

@@ -1,7 +1,7 @@
 """Uploaded bytes -> what scoring and storage need: hashes, model input, size; or a rejection
 with the HTTP status that names the problem (413 too large, 415 not a supported image, 422
 malformed). Shared by the HTTP routes and the offline `counterscan score`, so both see the same
-pixels as training does (`images.decode_image` + `images.resize_to_square`).
+pixels as training does (`images.decode_for_model` + `images.resize_to_square`).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from counterscan.datasets.hashing import phash, phash_hex, sha256_bytes
-from counterscan.serve.images import ImageDecodeError, decode_image, resize_to_square
-
-# Short side kept of each photo: thumbnails are 320 px on their long side (storage/evidence.py),
-# and a 12 MP JPEG still decodes at 1/8 scale (375 px) for it.
-PHOTO_SIDE = 320
+from counterscan.hashing import phash, phash_hex, sha256_bytes
+from counterscan.images import (
+    DECODE_MIN_SIDE,
+    ImageDecodeError,
+    decode_for_model,
+    resize_to_square,
+)
 
 # ImageDecodeError.kind -> HTTP status
 _STATUS = {
@@ -72,19 +73,19 @@ def prepare(
     limits: Limits,
     *,
     sha256: str | None = None,
-    photo_side: int = PHOTO_SIDE,
+    photo_side: int = DECODE_MIN_SIDE,
 ) -> Prepared:
     """Decode, hash and resize one image. Raises ImageRejected.
 
-    `photo_side` > 0 also keeps the photo, with a short side of at least that many pixels (when
-    the photo has them) but not much more, so a batch of 12 MP images does not hold 12 MP
-    arrays; 0 keeps none and lets large JPEGs decode at the smallest size covering the input.
+    `photo_side` > 0 also keeps the photo (thumbnail, heat map), with a short side of at least
+    that many pixels (when the photo has them) but not much more, so a batch of 12 MP images
+    does not hold 12 MP arrays; 0 keeps none.
     """
     check_size(data, limits)
     try:
-        decoded = decode_image(
+        decoded = decode_for_model(
             data,
-            target=max(input_size, photo_side),
+            input_size,
             max_pixels=limits.max_image_pixels,
             min_side=limits.min_image_side,
         )

@@ -17,14 +17,14 @@ from typing import NamedTuple
 import numpy as np
 import onnxruntime as ort
 
-from counterscan.errors import CounterscanError
-from counterscan.serve.contract import (
+from counterscan.contract import (
     INPUT_NAME,
     OUTPUT_CAM,
     OUTPUT_EMBEDDING,
     OUTPUT_PROB,
     ModelContract,
 )
+from counterscan.errors import CounterscanError
 from counterscan.serve.settings import Settings
 
 OUTPUTS = (OUTPUT_PROB, OUTPUT_EMBEDDING, OUTPUT_CAM)

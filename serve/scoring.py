@@ -15,10 +15,10 @@ from typing import Any
 
 import anyio.to_thread
 
-from counterscan.datasets.hashing import sha256_bytes
+from counterscan.contract import ModelContract
 from counterscan.errors import CounterscanError
+from counterscan.hashing import sha256_bytes
 from counterscan.serve.batching import Scored
-from counterscan.serve.contract import ModelContract
 from counterscan.serve.engine import Engine
 from counterscan.serve.heatmap import to_base64
 from counterscan.serve.prepare import ImageRejected, Prepared, check_size

@@ -1,6 +1,6 @@
 """`counterscan data from-verdicts`: inspector verdicts -> a training dataset.
 
-Registered under `counterscan data` by datasets/cli.py. Lives on the serve side because it reads
+Registered under `counterscan data` by counterscan/cli.py. Lives on the serve side because it reads
 the service's database; nothing heavy (SQLAlchemy, Pillow) is imported until it runs.
 """
 

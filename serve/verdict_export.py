@@ -24,8 +24,9 @@ from typing import Any
 from PIL import Image
 from tqdm import tqdm
 
-from counterscan.datasets.reader import LABELS, MANIFEST
+from counterscan.dataset_format import LABELS, MANIFEST
 from counterscan.errors import CounterscanError
+from counterscan.formats import suffix_of
 from counterscan.serve.storage import ItemRecord, Store
 from counterscan.serve.storage.db import normalise_url
 from counterscan.serve.storage.records import iso_utc
@@ -35,8 +36,6 @@ COLUMNS = [
     "inspector", "verdict_at", "item_id", "model_version", "score",
 ]  # fmt: skip
 UNSURE_CHOICES = ("no", *LABELS)
-EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif",
-              "BMP": "bmp", "TIFF": "tif", "HEIF": "heic"}  # fmt: skip
 
 
 def export_verdicts(
@@ -117,7 +116,7 @@ def _latest_per_image(items: list[ItemRecord]) -> list[ItemRecord]:
 def _extension(path: Path) -> str:
     try:
         with Image.open(path) as img:
-            return EXTENSIONS.get(img.format or "", "img")
+            return suffix_of(img.format).lstrip(".")
     except Exception:
         return "img"
 

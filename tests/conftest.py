@@ -37,10 +37,10 @@ def _export_pretrained(out: Path) -> Path:
     """The ImageNet-initialised network with an untrained head, exported with a contract."""
     import torch
 
+    from counterscan.contract import ModelContract, Thresholds
     from counterscan.model.config import ModelConfig
     from counterscan.model.export import export_onnx
     from counterscan.model.pretrained import build_model
-    from counterscan.serve.contract import ModelContract, Thresholds
 
     torch.manual_seed(0)
     config = ModelConfig(image_size=TEST_IMAGE_SIZE)
@@ -122,7 +122,7 @@ def model_contract(onnx_model_path: Path) -> Any:
     """The ModelContract stored in `onnx_model_path` (version, thresholds, sizes)."""
     import onnx
 
-    from counterscan.serve.contract import ModelContract
+    from counterscan.contract import ModelContract
 
     proto = onnx.load(str(onnx_model_path), load_external_data=False)
     return ModelContract.from_metadata({p.key: p.value for p in proto.metadata_props})
@@ -136,7 +136,7 @@ def model_variant(
     (same network; only the metadata differs). Used to see reloads take effect."""
     import onnx
 
-    from counterscan.serve.contract import ModelContract
+    from counterscan.contract import ModelContract
 
     def make(version: str) -> Path:
         proto = onnx.load(str(onnx_model_path))

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from counterscan.serve.contract import Thresholds
+from counterscan.contract import Thresholds
 from counterscan.training.metrics import pr_points, sigmoid
 
 T_MIN, T_MAX = 0.05, 20.0  # allowed temperatures; outside them something is broken

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from counterscan.datasets.reader import Sample
 from counterscan.errors import CounterscanError
-from counterscan.serve.images import ImageDecodeError, to_model_input
+from counterscan.images import ImageDecodeError, to_model_input
 
 MAX_CACHE_BYTES = 16 * 1024**3  # refuse to plan a cache larger than this (16 GB)
 

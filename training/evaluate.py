@@ -1,6 +1,6 @@
 """`counterscan evaluate MODEL.onnx DATA`: score labelled photos with the ONNX file itself.
 
-Torch-free on purpose: the photos go through `counterscan.serve.images.to_model_input` and ONNX
+Torch-free on purpose: the photos go through `counterscan.images.to_model_input` and ONNX
 Runtime exactly as in the service, so the numbers are those of the served model (not of the
 PyTorch checkpoint it came from). Thresholds, input size and temperature come from the file's
 own contract (metadata_props).
@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from counterscan.contract import INPUT_NAME, OUTPUT_CAM, OUTPUT_PROB, ModelContract
 from counterscan.datasets.reader import Sample, read_dataset
 from counterscan.errors import CounterscanError
-from counterscan.serve.contract import INPUT_NAME, OUTPUT_CAM, OUTPUT_PROB, ModelContract
-from counterscan.serve.images import ImageDecodeError, to_model_input
+from counterscan.images import ImageDecodeError, to_model_input
 from counterscan.training.metrics import classification_report
 
 BATCH = 16
@@ -141,7 +141,9 @@ def evaluate_model(
     if plots_dir is not None:
         from counterscan.training.plots import write_plots
 
-        report["plots"] = write_plots(Path(plots_dir), scored, contract.thresholds)
+        report["plots"] = write_plots(
+            Path(plots_dir), scored.samples, scored.scores, scored.cams, contract.thresholds
+        )
     return report
 
 

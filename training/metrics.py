@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from counterscan.serve.contract import Thresholds
+from counterscan.contract import Thresholds
 
 ECE_BINS = 15  # equal-width bins of the predicted probability, the usual choice in the literature
 

@@ -8,17 +8,14 @@ top_scored.png    the highest-scoring photos with their heat map (CAM) laid over
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
-from counterscan.serve.contract import Thresholds
-from counterscan.serve.images import to_model_input
+from counterscan.contract import Thresholds
+from counterscan.datasets.reader import Sample
+from counterscan.images import to_model_input
 from counterscan.training import metrics
-
-if TYPE_CHECKING:
-    from counterscan.training.evaluate import Scored
 
 TOP_N = 16  # photos in the grid (4 x 4)
 
@@ -32,16 +29,23 @@ def _pyplot():
     return plt
 
 
-def write_plots(out_dir: Path, scored: Scored, thresholds: Thresholds) -> dict[str, str]:
+def write_plots(
+    out_dir: Path,
+    samples: list[Sample],
+    scores: np.ndarray,  # (N,) calibrated probability of counterfeit
+    cams: np.ndarray,  # (N, h, w) in [0, 1]
+    thresholds: Thresholds,
+) -> dict[str, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "pr_curve": out_dir / "pr_curve.png",
         "reliability": out_dir / "reliability.png",
         "top_scored": out_dir / "top_scored.png",
     }
-    pr_curve(paths["pr_curve"], scored.y, scored.scores, thresholds)
-    reliability(paths["reliability"], scored.y, scored.scores)
-    top_scored(paths["top_scored"], scored)
+    y = np.array([s.target for s in samples], dtype=np.int64)  # (N,) 0/1
+    pr_curve(paths["pr_curve"], y, scores, thresholds)
+    reliability(paths["reliability"], y, scores)
+    top_scored(paths["top_scored"], samples, scores, cams)
     return {name: str(path) for name, path in paths.items()}
 
 
@@ -118,9 +122,11 @@ def _overlay(rgb: np.ndarray, cam: np.ndarray, colormap) -> np.ndarray:
     return (1 - alpha) * rgb.astype(np.float32) / 255 + alpha * colour
 
 
-def top_scored(path: Path, scored: Scored, n: int = TOP_N) -> None:
+def top_scored(
+    path: Path, samples: list[Sample], scores: np.ndarray, cams: np.ndarray, n: int = TOP_N
+) -> None:
     plt = _pyplot()
-    order = np.argsort(-scored.scores, kind="mergesort")[:n]
+    order = np.argsort(-scores, kind="mergesort")[:n]
     cols = 4
     rows = max(1, int(np.ceil(len(order) / cols)))
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.6, rows * 2.9), dpi=100, squeeze=False)
@@ -128,11 +134,11 @@ def top_scored(path: Path, scored: Scored, n: int = TOP_N) -> None:
     for ax in axes.ravel():
         ax.axis("off")
     for ax, i in zip(axes.ravel(), order, strict=False):
-        sample = scored.samples[i]
+        sample = samples[i]
         rgb = to_model_input(sample.path.read_bytes(), 224)
-        ax.imshow(_overlay(rgb, scored.cams[i], colormap))
+        ax.imshow(_overlay(rgb, cams[i], colormap))
         colour = "tab:red" if sample.target == 1 else "tab:green"
-        ax.set_title(f"{scored.scores[i]:.3f} {sample.label}", fontsize=9, color=colour)
+        ax.set_title(f"{scores[i]:.3f} {sample.label}", fontsize=9, color=colour)
     fig.suptitle("Highest-scoring photos (heat map: evidence of counterfeit)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)

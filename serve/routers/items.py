@@ -25,6 +25,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from counterscan.formats import mime_of, suffix_of
 from counterscan.serve.deps import EngineDep, StoreDep
 from counterscan.serve.security import Principal, require_role
 from counterscan.serve.similar.service import SimilarDep
@@ -49,17 +50,6 @@ IMMUTABLE = {
     "Cache-Control": "private, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
 }
-MIME = {
-    "JPEG": "image/jpeg",
-    "MPO": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "GIF": "image/gif",
-    "BMP": "image/bmp",
-    "TIFF": "image/tiff",
-    "HEIF": "image/heif",
-}
-EXTENSION = {"image/jpeg": "jpg", "image/heif": "heic"}
 
 
 class VerdictIn(BaseModel):
@@ -129,8 +119,9 @@ def get_image(
     if display:
         path = store.display_path(item) or path  # None: gone (404 below) or undecodable
     _existing(path, item_id)
-    media_type = MIME.get(image_format(path) or "", "application/octet-stream")
-    filename = f"{item.sha256[:16]}.{EXTENSION.get(media_type, media_type.split('/')[-1])}"
+    fmt = image_format(path)
+    media_type = mime_of(fmt)
+    filename = f"{item.sha256[:16]}{suffix_of(fmt)}"
     return FileResponse(
         path,
         media_type=media_type,

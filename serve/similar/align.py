@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from counterscan.datasets.box_ascent import ascend_edges
+from counterscan.box_ascent import ascend_edges
 from counterscan.serve.similar.fingerprint import SIDE, Fingerprint
 
 Box = tuple[float, float, float, float]  # (x0, y0, x1, y1), fractions of width and height

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from counterscan.serve.images import decode_image
+from counterscan.images import decode_image
 from counterscan.serve.similar.fingerprint import fingerprint
 from counterscan.serve.similar.matching import MatchConfig, match_photo
 from counterscan.serve.similar.references import Photo, ReferenceSet

@@ -24,7 +24,7 @@ import numpy as np
 from fastapi import Depends, Request
 
 from counterscan.errors import CounterscanError
-from counterscan.serve.images import ImageDecodeError, decode_image
+from counterscan.images import ImageDecodeError, decode_image
 from counterscan.serve.similar.fingerprint import Fingerprint, fingerprint
 from counterscan.serve.similar.index import ANN_FROM
 from counterscan.serve.similar.matching import Match, MatchConfig, match_photo

@@ -22,16 +22,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from counterscan.datasets.hashing import sha256_bytes
-from counterscan.serve.images import ImageDecodeError, decode_image
+from counterscan.formats import BROWSER_FORMATS
+from counterscan.hashing import sha256_bytes
+from counterscan.images import ImageDecodeError, decode_image
 from counterscan.serve.storage.db import StorageUnavailable
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 THUMB_SIDE = 320  # px, long side: sharp on a high-DPI queue card, ~15-30 KB
 THUMB_QUALITY = 82
 DISPLAY_QUALITY = 92
-# Formats every current browser shows in an <img>; others get a JPEG copy for display.
-BROWSER_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP"})
 
 log = logging.getLogger(__name__)
 

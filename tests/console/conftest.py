@@ -157,7 +157,7 @@ def _with_training_record(model: Path, out: Path) -> Path:
 
     import onnx
 
-    from counterscan.serve.contract import ModelContract, Thresholds
+    from counterscan.contract import ModelContract, Thresholds
 
     proto = onnx.load(str(model))
     meta = {p.key: p.value for p in proto.metadata_props}

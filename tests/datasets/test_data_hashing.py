@@ -14,13 +14,6 @@ import pytest
 from PIL import Image, ImageEnhance
 
 from counterscan.datasets import neardup
-from counterscan.datasets.hashing import (
-    NEAR_DUPLICATE_BITS,
-    hamming,
-    hamming_matrix,
-    phash,
-    sha256_bytes,
-)
 from counterscan.datasets.neardup import (
     CANDIDATE_SIMILARITY,
     NEAR_DUPLICATE_SIMILARITY,
@@ -30,7 +23,14 @@ from counterscan.datasets.neardup import (
     near_duplicate_pairs,
     thumbnail,
 )
-from counterscan.serve.images import decode_image
+from counterscan.hashing import (
+    NEAR_DUPLICATE_BITS,
+    hamming,
+    hamming_matrix,
+    phash,
+    sha256_bytes,
+)
+from counterscan.images import decode_image
 
 
 def _crop(img: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:

@@ -22,7 +22,7 @@ from counterscan.datasets.synth_defects import (
 )
 from counterscan.datasets.synth_products import BRANDS, KIND_BY_NAME, KINDS, genuine_design
 from counterscan.errors import CounterscanError
-from counterscan.serve.images import decode_image
+from counterscan.images import decode_image
 
 
 def _files(root: Path) -> dict[str, bytes]:

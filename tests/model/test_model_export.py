@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from counterscan.cli import main
+from counterscan.contract import ModelContract, Thresholds
 from counterscan.errors import CounterscanError
 from counterscan.model import parity as parity_mod
 from counterscan.model.checkpoint import save_checkpoint
@@ -25,7 +26,6 @@ from counterscan.model.export import (
 )
 from counterscan.model.network import CounterfeitNet
 from counterscan.model.quantize import quantize_int8, roc_auc
-from counterscan.serve.contract import ModelContract, Thresholds
 
 SIZE = 64
 TEMPERATURE = 1.6

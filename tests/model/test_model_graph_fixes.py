@@ -8,10 +8,10 @@ from pathlib import Path
 import onnx
 import onnxruntime as ort
 
+from counterscan.contract import ModelContract
 from counterscan.model.config import ModelConfig
 from counterscan.model.export import export_onnx
 from counterscan.model.graph_fixes import drop_empty_trailing_inputs
-from counterscan.serve.contract import ModelContract
 
 
 def _ops_after_ort(path: Path, out: Path) -> list[str]:

@@ -21,7 +21,7 @@ from PIL import Image
 from sqlalchemy import create_engine
 from sqlalchemy.schema import CreateSchema, DropSchema
 
-from counterscan.datasets.hashing import phash, phash_hex, sha256_bytes
+from counterscan.hashing import phash, phash_hex, sha256_bytes
 from counterscan.serve.storage import ItemRecord, Store
 from counterscan.serve.storage.db import normalise_url
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from counterscan.datasets.hashing import sha256_bytes
+from counterscan.hashing import sha256_bytes
 from counterscan.serve.storage import Store
 
 

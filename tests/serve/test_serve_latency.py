@@ -34,10 +34,10 @@ def phone_jpeg(seed: int, size: tuple[int, int] = (4000, 3000)) -> bytes:
 
 @pytest.fixture(scope="module")
 def full_size_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from counterscan.contract import ModelContract
     from counterscan.model.config import ModelConfig
     from counterscan.model.export import export_onnx
     from counterscan.model.pretrained import build_model
-    from counterscan.serve.contract import ModelContract
 
     config = ModelConfig(image_size=224)
     path = tmp_path_factory.mktemp("model224") / "model.onnx"
@@ -49,7 +49,7 @@ def full_size_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_12mp_jpeg_is_scored_from_a_reduced_decode(full_size_model: Path, tmp_path: Path) -> None:
     """A 12 MP phone JPEG goes through the whole app and the JPEG decoder's DCT scaling is what
     keeps it fast: the decode for a 224 px model is at most a quarter of the full size."""
-    from counterscan.serve.images import decode_image
+    from counterscan.images import decode_image
 
     data = phone_jpeg(7)
     decoded = decode_image(data, target=224)

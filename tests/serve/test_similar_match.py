@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from counterscan.serve.images import decode_image
+from counterscan.images import decode_image
 from counterscan.serve.similar import align
 from counterscan.serve.similar.evaluate import COPIES, make_copy
 from counterscan.serve.similar.fingerprint import BYTES, Fingerprint, fingerprint

@@ -21,7 +21,7 @@ import pytest
 
 from counterscan.datasets.reader import read_dataset
 from counterscan.datasets.synth import generate
-from counterscan.serve.images import decode_image, resize_to_square
+from counterscan.images import decode_image, resize_to_square
 from counterscan.serve.similar.evaluate import COPIES, Labelled, evaluate, make_copy
 
 

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import event
 
-from counterscan.datasets.hashing import sha256_bytes
 from counterscan.errors import CounterscanError
+from counterscan.hashing import sha256_bytes
 from counterscan.serve.storage import NewImage, Store, is_item_id
 from counterscan.serve.storage.evidence import THUMB_SIDE
 

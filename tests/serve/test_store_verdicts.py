@@ -32,7 +32,7 @@ def test_verdict_history_is_kept_and_latest_is_current(store: Store, save_item) 
 
 
 def test_verdicts_survive_a_restart(db_url: str, data_dir: Path, make_jpeg) -> None:
-    from counterscan.datasets.hashing import sha256_bytes
+    from counterscan.hashing import sha256_bytes
 
     data = make_jpeg(5)
     store = Store(db_url, data_dir).open()

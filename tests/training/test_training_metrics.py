@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from counterscan.serve.contract import Thresholds
+from counterscan.contract import Thresholds
 from counterscan.training import metrics
 
 Y = [0, 0, 1, 1]

@@ -68,7 +68,7 @@ def test_best_checkpoint_and_onnx_carry_calibration_and_thresholds(
 ) -> None:
     import onnxruntime as ort
 
-    from counterscan.serve.contract import ModelContract
+    from counterscan.contract import ModelContract
 
     run_dir, summary = tiny_run["dir"], tiny_run["summary"]
     meta = load_checkpoint(run_dir / "best.pt").meta

@@ -1,7 +1,8 @@
-"""Torch-free image decoding shared by training, evaluation and serving.
+"""Torch-free image decoding: the one path from bytes to model input.
 
-Every path that turns bytes into model input goes through `decode_image` then `to_model_input`,
-so the network sees the same pixels in training, in `counterscan evaluate` and in the service.
+Training, `counterscan evaluate`, `counterscan score` and the service all decode with
+`decode_for_model` and resize with `resize_to_square`, so the network sees the same pixels
+everywhere (tests/test_pixel_parity.py checks it through each of them).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from counterscan.formats import REDUCED_DECODE_FORMATS, SUPPORTED_FORMATS
+
 # HEIC/HEIF (iPhone photos) decode through pillow-heif's Pillow plugin.
 try:  # pragma: no cover - exercised whenever pillow-heif is installed (it is a base dependency)
     from pillow_heif import register_heif_opener
@@ -21,8 +24,11 @@ try:  # pragma: no cover - exercised whenever pillow-heif is installed (it is a 
 except ImportError:  # pragma: no cover
     pass
 
-SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "MPO"})
 DEFAULT_MAX_PIXELS = 50_000_000  # 50 MP: above any phone camera, far below a decompression bomb
+# Short side (pixels) below which a JPEG is never DCT-scaled when decoded for the model. It is
+# also what the service keeps of each photo for its 320 px thumbnail and heat map, so the service
+# decodes once for both; a larger model input decodes larger.
+DECODE_MIN_SIDE = 320
 
 
 class ImageDecodeError(ValueError):
@@ -80,7 +86,7 @@ def decode_image(
             "too_small", f"image is {width}x{height}, smaller than {min_side} pixels on a side"
         )
     try:
-        if target and fmt in ("JPEG", "MPO"):
+        if target and fmt in REDUCED_DECODE_FORMATS:
             # draft() picks the largest DCT scale (1/2, 1/4, 1/8) that stays >= the request.
             img.draft("RGB", _draft_request(width, height, target))
         img.seek(0)  # animated GIF/WebP/TIFF: first frame only
@@ -139,7 +145,15 @@ def resize_to_square(rgb: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(square, dtype=np.uint8)
 
 
+def decode_for_model(
+    data: bytes, size: int, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = 1
+) -> DecodedImage:
+    """Decode for a model of input `size`: the one decode every path to the model uses."""
+    return decode_image(
+        data, target=max(size, DECODE_MIN_SIDE), max_pixels=max_pixels, min_side=min_side
+    )
+
+
 def to_model_input(data: bytes, size: int, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Bytes -> (size, size, 3) uint8, exactly what the ONNX model's input expects per image."""
-    decoded = decode_image(data, target=size, max_pixels=max_pixels)
-    return resize_to_square(decoded.rgb, size)
+    return resize_to_square(decode_for_model(data, size, max_pixels=max_pixels).rgb, size)

@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from counterscan.dataset_format import LABELS
+
 CONTRACT_VERSION = "1"
 
 # Names of the graph's input and outputs. Clients and the server use these names.
@@ -19,7 +21,7 @@ OUTPUT_PROB = "prob_counterfeit"  # (N,) float32, calibrated probability
 OUTPUT_EMBEDDING = "embedding"  # (N, D) float32, L2-normalised
 OUTPUT_CAM = "cam"  # (N, h, w) float32 in [0, 1], coarse class-activation map
 
-LABEL_NAMES = ("genuine", "counterfeit")  # index 1 is the positive class
+LABEL_NAMES = LABELS  # index 1 is the positive class
 
 
 @dataclass(frozen=True)
