@@ -80,9 +80,20 @@ def serve(
     store.close()
     os.environ.update(_environment(settings))
     uvicorn.run(
-        "counterscan.serve.app:create_app", factory=True, workers=settings.workers, **common
+        "counterscan.serve.app:create_app",
+        factory=True,
+        workers=settings.workers,
+        # How long a new worker may take to start (load the model, warm up, open the database)
+        # before uvicorn's supervisor gives up on a restart and keeps the old worker. uvicorn's
+        # 5 s default is less than a worker needs on 2 busy cores: a reload then silently kept
+        # the old model. The same bound is how long a stuck worker may not answer a ping.
+        timeout_worker_healthcheck=WORKER_START_TIMEOUT_S,
+        **common,
     )
     return 0
+
+
+WORKER_START_TIMEOUT_S = 120
 
 
 def log_config(level: str) -> dict[str, Any]:
