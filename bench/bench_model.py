@@ -130,7 +130,7 @@ def build_engines(mut: common.ModelUnderTest, fp32: Path, int8: Path, threads: i
 
     from counterscan.contract import INPUT_NAME
     from counterscan.model.export import ServingGraph
-    from counterscan.serve.scorer import Scorer, Threads
+    from counterscan.serve.inference.model import Scorer, Threads
 
     torch.set_num_threads(threads)
     graph = ServingGraph(mut.model, mut.config, mut.contract.temperature).eval()

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 
 from counterscan.images import decode_image, resize_to_square
-from counterscan.serve.prepare import Limits, prepare
+from counterscan.serve.pipeline.prepare import Limits, prepare
 
 TARGET_12MP_MS = 40.0
 Decoder = Callable[[bytes, int], np.ndarray]  # (bytes, input size) -> decoded (H, W, 3) uint8

@@ -56,8 +56,8 @@ def in_process(
     size: the cheapest per image on 2 cores), with the service's Scorer. Also with the
     service's full prepare() (hashes, photo for the thumbnail) instead of plain decoding."""
     from counterscan.images import to_model_input
-    from counterscan.serve.prepare import Limits, prepare
-    from counterscan.serve.scorer import Scorer, Threads
+    from counterscan.serve.inference.model import Scorer, Threads
+    from counterscan.serve.pipeline.prepare import Limits, prepare
 
     scorer = Scorer.load(model, Threads(threads))
     scorer.warm_up((1, BATCH))

@@ -1,6 +1,6 @@
 """ONNX Runtime session options against each other, for `bench_model.py --sweep`.
 
-The service's sessions (serve/scorer.py) use ORT_ENABLE_ALL, sequential execution, N intra-op
+The service's sessions (serve/inference/model.py) use ORT_ENABLE_ALL, sequential execution, N intra-op
 threads and no spin-waiting. Each variant here changes one of those; fp32 and int8 at batch 1
 and 8, all variants taking turns so the machine's other work slows them alike.
 """

@@ -3,7 +3,7 @@
 Nothing happens at import time. The lifespan loads the ONNX model, warms it up, opens the
 store and starts the micro-batcher; `/readyz` answers 200 only after all of that. Shared
 objects live on `app.state` (settings, metrics, keyring, engine, store) and reach the routes
-through `counterscan.serve.deps`.
+through `counterscan.serve.api.deps`.
 """
 
 from __future__ import annotations
@@ -16,35 +16,31 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
 
 from counterscan import __version__
 from counterscan.errors import CounterscanError
-from counterscan.serve.engine import Engine
-from counterscan.serve.limits import BodyLimitMiddleware
+from counterscan.serve.api.errors import install_error_handlers
+from counterscan.serve.api.limits import BodyLimitMiddleware
+from counterscan.serve.api.openapi import install_openapi
+from counterscan.serve.api.routes import ops, score
+from counterscan.serve.api.security import KeyRing
+from counterscan.serve.inference.engine import Engine
+from counterscan.serve.inference.model import Scorer, Threads
+from counterscan.serve.inference.reload import install_sighup, remove_sighup
 from counterscan.serve.metrics import Metrics, MetricsMiddleware
-from counterscan.serve.openapi import install_openapi
-from counterscan.serve.prepare import ImageRejected
-from counterscan.serve.reload import install_sighup, remove_sighup
-from counterscan.serve.routers import ops, score
-from counterscan.serve.scorer import Scorer, Threads
-from counterscan.serve.security import KeyRing
 from counterscan.serve.settings import Settings, load_settings
 from counterscan.serve.similar.matching import MatchConfig
 from counterscan.serve.similar.service import SimilarCases, limit_blas_threads
-from counterscan.serve.storage import EvidenceUnwritable, ItemNotFound, StorageUnavailable, Store
+from counterscan.serve.storage import Store
 
 log = logging.getLogger("counterscan.serve")
 
 # Routers written alongside this file; included when present (see _optional_router).
 OPTIONAL_ROUTERS = (
-    "counterscan.serve.routers.items",
-    "counterscan.serve.routers.similar",
-    "counterscan.serve.routers.console",
+    "counterscan.serve.api.routes.items",
+    "counterscan.serve.api.routes.similar",
+    "counterscan.serve.api.routes.console",
 )
 
 
@@ -99,7 +95,7 @@ def create_app(
     # Added inner first: metrics see every answer, the 413s of the body limit included.
     app.add_middleware(BodyLimitMiddleware, limit_for=_body_limits(settings))
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    _add_error_handlers(app)
+    install_error_handlers(app)
 
     app.include_router(ops.router)
     app.include_router(score.router)
@@ -157,59 +153,3 @@ def _optional_router(module: str) -> Any:
             raise
         log.warning("%s is missing; its routes are not served", module)
         return None
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    """Every error is `{"detail": "<words>"}` (notes/api.md)."""
-
-    def detail(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"detail": message}, status_code=status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return detail(422, describe_validation(exc.errors()))
-
-    @app.exception_handler(ImageRejected)
-    async def _rejected(request: Request, exc: ImageRejected) -> JSONResponse:
-        return detail(exc.status, exc.detail)
-
-    @app.exception_handler(ItemNotFound)
-    async def _not_found(request: Request, exc: ItemNotFound) -> JSONResponse:
-        return detail(404, str(exc))
-
-    @app.exception_handler(StorageUnavailable)
-    async def _db_down(request: Request, exc: StorageUnavailable) -> JSONResponse:
-        return detail(503, f"the database is unavailable: {exc}")
-
-    @app.exception_handler(EvidenceUnwritable)
-    async def _disk_full(request: Request, exc: EvidenceUnwritable) -> JSONResponse:
-        return detail(503, str(exc))  # e.g. "... data folder: No space left on device"
-
-    @app.exception_handler(CounterscanError)
-    async def _user_error(request: Request, exc: CounterscanError) -> JSONResponse:
-        return detail(422, str(exc))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
-        if exc.status_code == 400:  # Starlette's form parser: a body it could not read
-            return detail(*body_parse_error(str(exc.detail)))
-        return await http_exception_handler(request, exc)
-
-
-def body_parse_error(message: str) -> tuple[int, str]:
-    """Starlette answers a multipart body it cannot parse with 400; the API says 413 for a
-    limit (too many files or fields, a part too large) and 422 for a malformed request."""
-    lowered = message.lower()
-    if "too many" in lowered or "maximum size" in lowered:
-        return 413, message
-    return 422, f"malformed request: {message}"
-
-
-def describe_validation(errors: Any) -> str:
-    """FastAPI's list of validation errors -> one line, e.g. "image (body): Field required"."""
-    parts = []
-    for error in errors:
-        loc = [str(p) for p in error.get("loc", ())]
-        where = f"{'.'.join(loc[1:])} ({loc[0]})" if len(loc) > 1 else ".".join(loc) or "request"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "malformed request: " + "; ".join(parts)

@@ -76,7 +76,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _run_score(args: argparse.Namespace) -> int:
-    from counterscan.serve.bulk import score_paths
+    from counterscan.serve.offline.score_files import score_paths
 
     threads = args.threads or len(os.sched_getaffinity(0))
     return score_paths(

@@ -2,7 +2,7 @@
 database ends with a one-line reason instead of a server that starts and dies.
 
 One worker: the app is built here, adopting the model and store already opened by the checks,
-and SIGHUP reloads the model in place (`reload.py`). Several workers: uvicorn's supervisor
+and SIGHUP reloads the model in place (`inference/reload.py`). Several workers: uvicorn's supervisor
 imports `create_app` in each process, with the settings passed through COUNTERSCAN_* variables;
 there SIGHUP makes the supervisor restart the workers, which load the file afresh.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.api.security import check_exposure
 from counterscan.serve.malloc import limit_malloc_arenas
-from counterscan.serve.security import check_exposure
 from counterscan.serve.settings import Settings, default_threads, load_settings
 
 
@@ -35,7 +35,7 @@ def serve(
     import uvicorn
 
     from counterscan.serve.app import create_app
-    from counterscan.serve.scorer import Scorer, Threads
+    from counterscan.serve.inference.model import Scorer, Threads
     from counterscan.serve.storage import Store
 
     options = {

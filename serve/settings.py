@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     batch_max_size: int = Field(2, ge=1, le=1024)
     batch_max_wait_ms: float = Field(4.0, ge=0.0, le=1000.0)
     decode_threads: int = Field(default_factory=default_threads, ge=1, le=64)
-    # Images decoded or being scored at once, all requests together (serve/admission.py);
+    # Images decoded or being scored at once, all requests together (serve/pipeline/admission.py);
     # more wait before decoding. Three batch requests of 32: one decoding, one in the model,
     # one being stored.
     max_inflight_images: int = Field(96, ge=1, le=100_000)

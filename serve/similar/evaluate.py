@@ -1,5 +1,5 @@
 """Measure matching on transformed copies: how many copies find their original (recall), how
-many reported matches are right (precision). Used by tests/serve/test_similar_quality.py and
+many reported matches are right (precision). Used by tests/serve/similar/test_quality.py and
 bench/bench_similar.py; torch-free, works on any folder of photos.
 
 A reported match is right when it points at the query's own original or at another photo of the

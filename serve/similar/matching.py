@@ -7,7 +7,7 @@
     similar         another photo of the same product: model embeddings with a cosine of at
                     least SIMILAR
 
-How the thresholds were chosen (bench/bench_similar.py; tests/serve/test_similar_quality.py
+How the thresholds were chosen (bench/bench_similar.py; tests/serve/similar/test_quality.py
 measures them again on a fresh set): on 300 generated listing photos (counterscan data synth,
 seed 11, scale 0.75) and 10 kinds of copies of 75 of them (JPEG q40, half size, 10% and 20%
 centred crops, 20% off one side, 20% off two sides at a corner, uneven crops, a text watermark

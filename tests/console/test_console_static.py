@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from counterscan.serve.routers import console
+from counterscan.serve.api.routes import console
 
 STATIC = Path(console.STATIC_DIR)
 LANGS = ("vi", "en")
@@ -125,8 +125,8 @@ def test_page_and_static_files_are_served_with_headers(console_only: TestClient)
     assert console_only.get("/static/i18n/vi.json").json()["nav.queue"] == "Hàng đợi"
 
     assert console_only.get("/static/nope.js").status_code == 404
-    assert console_only.get("/static/../routers/console.py").status_code == 404
-    assert console_only.get("/static/%2e%2e/routers/console.py").status_code == 404
+    assert console_only.get("/static/../api/routes/console.py").status_code == 404
+    assert console_only.get("/static/%2e%2e/api/routes/console.py").status_code == 404
     moved = console_only.get("/console", follow_redirects=False)
     assert moved.status_code == 308 and moved.headers["location"] == "/"
 

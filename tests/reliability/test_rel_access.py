@@ -16,8 +16,8 @@ import pytest
 from fastapi import routing
 from starlette.routing import Mount
 
+from counterscan.serve.api.openapi import api_routes, required_roles
 from counterscan.serve.app import create_app
-from counterscan.serve.openapi import api_routes, required_roles
 from counterscan.serve.settings import Settings
 
 # Routes anyone may call: probes, metrics, the console page and its files, the API document.

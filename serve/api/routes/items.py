@@ -26,8 +26,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from counterscan.formats import mime_of, suffix_of
-from counterscan.serve.deps import EngineDep, StoreDep
-from counterscan.serve.security import Principal, require_role
+from counterscan.serve.api.deps import EngineDep, StoreDep
+from counterscan.serve.api.security import Principal, require_role
 from counterscan.serve.similar.service import SimilarDep
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
 from counterscan.serve.storage.evidence import image_format

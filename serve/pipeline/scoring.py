@@ -18,10 +18,10 @@ import anyio.to_thread
 from counterscan.contract import ModelContract
 from counterscan.errors import CounterscanError
 from counterscan.hashing import sha256_bytes
-from counterscan.serve.batching import Scored
-from counterscan.serve.engine import Engine
-from counterscan.serve.heatmap import to_base64
-from counterscan.serve.prepare import ImageRejected, Prepared, check_size
+from counterscan.serve.inference.batching import Scored
+from counterscan.serve.inference.engine import Engine
+from counterscan.serve.inference.heatmap import to_base64
+from counterscan.serve.pipeline.prepare import ImageRejected, Prepared, check_size
 from counterscan.serve.similar.fingerprint import fingerprint
 from counterscan.serve.similar.service import SimilarCases, photo_of
 from counterscan.serve.storage import ItemRecord, NewImage, Store

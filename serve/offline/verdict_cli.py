@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from counterscan.serve.verdict_export import export_verdicts
+    from counterscan.serve.offline.verdict_export import export_verdicts
 
     data_dir = args.data_dir or Path(os.environ.get("COUNTERSCAN_DATA_DIR") or DEFAULT_DATA_DIR)
     db_url = (

@@ -14,8 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from counterscan.serve.deps import StoreDep
-from counterscan.serve.routers.items import Inspector, ItemId
+from counterscan.serve.api.deps import StoreDep
+from counterscan.serve.api.routes.items import Inspector, ItemId
 from counterscan.serve.similar.service import SimilarDep, photo_of
 from counterscan.serve.storage import ItemNotFound
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from counterscan.serve.engine import Engine
+from counterscan.serve.inference.engine import Engine
 from counterscan.serve.metrics import Metrics
 from counterscan.serve.settings import Settings
 from counterscan.serve.storage import Store

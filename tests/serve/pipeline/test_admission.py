@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from counterscan.serve.admission import ImageBudget
+from counterscan.serve.pipeline.admission import ImageBudget
 
 
 async def _hold(budget: ImageBudget, n: int, log: list[str], name: str, seconds: float) -> None:

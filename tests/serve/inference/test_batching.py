@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from counterscan.serve.batching import MicroBatcher, run_batch
+from counterscan.serve.inference.batching import MicroBatcher, run_batch
+from counterscan.serve.inference.model import Scorer, Threads
 from counterscan.serve.metrics import Metrics
-from counterscan.serve.scorer import Scorer, Threads
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ FastAPI documents each route from its signature; this adds what it cannot see th
   (`security.require_role`), 404 with an id in the path, 413 with a request body (the body
   limit), 422 with parameters or a body, 503 where the model or the database is needed; plus
   the route-specific ones in EXTRA_ERRORS;
-- the 200 bodies of routes that build dicts (api_schemas.py) and non-JSON content types;
+- the 200 bodies of routes that build dicts (api/schemas.py) and non-JSON content types;
 - the API-key security schemes, and which roles each operation accepts.
 What a route declares itself (`response_model=`, `responses=`) is kept as it is. New routes
 get the derived errors without doing anything; tests/reliability/test_rel_fuzz.py fails when
@@ -25,8 +25,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from counterscan.formats import MIME_TYPES, UNKNOWN_MIME
-from counterscan.serve import api_schemas as m
-from counterscan.serve.deps import get_engine, get_store
+from counterscan.serve.api import schemas as m
+from counterscan.serve.api.deps import get_engine, get_store
 
 ERRORS = {
     401: "No API key, or one the server does not know",

@@ -13,12 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from counterscan.contract import ModelContract
 from counterscan.images import DECODE_MIN_SIDE
-from counterscan.serve.admission import ImageBudget
-from counterscan.serve.batching import MicroBatcher, Scored, run_batch
-from counterscan.serve.heatmap import DISPLAY_SIZE, overlay_png
+from counterscan.serve.inference.batching import MicroBatcher, Scored, run_batch
+from counterscan.serve.inference.heatmap import DISPLAY_SIZE, overlay_png
+from counterscan.serve.inference.model import Scorer, Threads
 from counterscan.serve.metrics import Metrics
-from counterscan.serve.prepare import ImageRejected, Limits, Prepared, prepare
-from counterscan.serve.scorer import Scorer, Threads
+from counterscan.serve.pipeline.admission import ImageBudget
+from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared, prepare
 from counterscan.serve.settings import Settings
 
 

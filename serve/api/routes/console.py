@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 # Everything the page loads comes from this server; nothing inline, nothing third-party.
 # Images: thumbnails are fetched with the key and shown as blob: URLs, heat maps as data: URLs.

@@ -118,7 +118,7 @@ class QueuePage(BaseModel):
 
 
 class SimilarMatch(BaseModel):
-    """A reviewed item whose photo this one matches (serve/routers/similar.py)."""
+    """A reviewed item whose photo this one matches (serve/api/routes/similar.py)."""
 
     id: str = Field(description="the matched item's id")
     item_id: str

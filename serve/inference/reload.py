@@ -19,9 +19,9 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from counterscan.errors import CounterscanError
-from counterscan.serve.engine import Engine
+from counterscan.serve.inference.engine import Engine
+from counterscan.serve.inference.model import Scorer, Threads
 from counterscan.serve.metrics import Metrics
-from counterscan.serve.scorer import Scorer, Threads
 
 log = logging.getLogger("counterscan.serve")
 

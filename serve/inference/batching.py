@@ -28,8 +28,8 @@ from typing import NamedTuple
 import numpy as np
 
 from counterscan.images import resize_to_square
+from counterscan.serve.inference.model import Scorer
 from counterscan.serve.metrics import Metrics
-from counterscan.serve.scorer import Scorer
 
 log = logging.getLogger("counterscan.serve")
 

@@ -49,7 +49,7 @@ def labelled_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, list]:
 def test_copies_are_found_and_other_products_are_not(
     labelled_set: tuple[list, list], onnx_model_path: Path
 ) -> None:
-    from counterscan.serve.scorer import Scorer, Threads
+    from counterscan.serve.inference.model import Scorer, Threads
 
     scorer = Scorer.load(onnx_model_path, Threads(1))
 

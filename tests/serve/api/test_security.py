@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from counterscan.errors import CounterscanError
-from counterscan.serve.security import KeyRing, check_exposure
+from counterscan.serve.api.security import KeyRing, check_exposure
 from counterscan.serve.settings import ApiKey, Settings
 
 

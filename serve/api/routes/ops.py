@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from counterscan.serve.deps import EngineDep
-from counterscan.serve.engine import Engine
+from counterscan.serve.api.deps import EngineDep
+from counterscan.serve.api.security import Principal, require_role
+from counterscan.serve.inference.engine import Engine
+from counterscan.serve.inference.reload import OnlyTheServedFile, reload_model, restart_workers
 from counterscan.serve.metrics import Metrics
-from counterscan.serve.reload import OnlyTheServedFile, reload_model, restart_workers
-from counterscan.serve.security import Principal, require_role
 
 router = APIRouter(tags=["operations"])
 

@@ -20,9 +20,9 @@ from tqdm import tqdm
 
 from counterscan.errors import CounterscanError
 from counterscan.formats import IMAGE_SUFFIXES
-from counterscan.serve.batching import run_batch
-from counterscan.serve.prepare import ImageRejected, Limits, Prepared, prepare
-from counterscan.serve.scorer import Scorer, Threads
+from counterscan.serve.inference.batching import run_batch
+from counterscan.serve.inference.model import Scorer, Threads
+from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared, prepare
 from counterscan.serve.settings import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
 
 COLUMNS = (

@@ -9,8 +9,8 @@ import pytest
 
 from counterscan.datasets.reader import read_dataset
 from counterscan.errors import CounterscanError
+from counterscan.serve.offline.verdict_export import export_verdicts
 from counterscan.serve.storage import Store
-from counterscan.serve.verdict_export import export_verdicts
 
 
 @pytest.fixture

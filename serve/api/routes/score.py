@@ -16,10 +16,10 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from counterscan.serve.deps import EngineDep, SettingsDep, StoreDep
-from counterscan.serve.prepare import ImageRejected
-from counterscan.serve.scoring import Submission, score_submissions
-from counterscan.serve.security import Principal, require_role
+from counterscan.serve.api.deps import EngineDep, SettingsDep, StoreDep
+from counterscan.serve.api.security import Principal, require_role
+from counterscan.serve.pipeline.prepare import ImageRejected
+from counterscan.serve.pipeline.scoring import Submission, score_submissions
 from counterscan.serve.settings import Settings
 from counterscan.serve.similar.service import SimilarDep
 

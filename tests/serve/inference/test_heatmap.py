@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from counterscan.serve.heatmap import overlay, overlay_png
+from counterscan.serve.inference.heatmap import overlay, overlay_png
 
 
 def test_overlay_covers_the_centre_square() -> None:

@@ -2,7 +2,7 @@
 from-verdicts`, `counterscan train` on the export, and the new model served again.
 
 Kept tiny (40 photos of 96 px, a 64 px model, one epoch) so it runs in the default suite; SQLite
-only, the export itself is tested on both databases in test_store_export.py.
+only, the export itself is tested on both databases in tests/serve/offline/test_verdict_export.py.
 """
 
 from __future__ import annotations

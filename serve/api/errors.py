@@ -1,0 +1,72 @@
+"""Every error the API answers is `{"detail": "<one line>"}`: the exception handlers that make
+it so, for the service's own errors and for FastAPI's and Starlette's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from counterscan.errors import CounterscanError
+from counterscan.serve.pipeline.prepare import ImageRejected
+from counterscan.serve.storage import EvidenceUnwritable, ItemNotFound, StorageUnavailable
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error is `{"detail": "<words>"}` (notes/api.md)."""
+
+    def detail(status: int, message: str) -> JSONResponse:
+        return JSONResponse({"detail": message}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return detail(422, describe_validation(exc.errors()))
+
+    @app.exception_handler(ImageRejected)
+    async def _rejected(request: Request, exc: ImageRejected) -> JSONResponse:
+        return detail(exc.status, exc.detail)
+
+    @app.exception_handler(ItemNotFound)
+    async def _not_found(request: Request, exc: ItemNotFound) -> JSONResponse:
+        return detail(404, str(exc))
+
+    @app.exception_handler(StorageUnavailable)
+    async def _db_down(request: Request, exc: StorageUnavailable) -> JSONResponse:
+        return detail(503, f"the database is unavailable: {exc}")
+
+    @app.exception_handler(EvidenceUnwritable)
+    async def _disk_full(request: Request, exc: EvidenceUnwritable) -> JSONResponse:
+        return detail(503, str(exc))  # e.g. "... data folder: No space left on device"
+
+    @app.exception_handler(CounterscanError)
+    async def _user_error(request: Request, exc: CounterscanError) -> JSONResponse:
+        return detail(422, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        if exc.status_code == 400:  # Starlette's form parser: a body it could not read
+            return detail(*body_parse_error(str(exc.detail)))
+        return await http_exception_handler(request, exc)
+
+
+def body_parse_error(message: str) -> tuple[int, str]:
+    """Starlette answers a multipart body it cannot parse with 400; the API says 413 for a
+    limit (too many files or fields, a part too large) and 422 for a malformed request."""
+    lowered = message.lower()
+    if "too many" in lowered or "maximum size" in lowered:
+        return 413, message
+    return 422, f"malformed request: {message}"
+
+
+def describe_validation(errors: Any) -> str:
+    """FastAPI's list of validation errors -> one line, e.g. "image (body): Field required"."""
+    parts = []
+    for error in errors:
+        loc = [str(p) for p in error.get("loc", ())]
+        where = f"{'.'.join(loc[1:])} ({loc[0]})" if len(loc) > 1 else ".".join(loc) or "request"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "malformed request: " + "; ".join(parts)

@@ -1,0 +1,1 @@
+"""The scoring use case: what happens to each submitted image, from admission to the answer."""
