@@ -1,200 +1,160 @@
-"""Create the schema in an empty database or bring an older one up to `SCHEMA_VERSION`.
+"""Create the schema in an empty database or bring an older one to the newest Alembic revision.
 
 Runs at every start, in one transaction, under a lock (PostgreSQL advisory lock, SQLite
 `BEGIN IMMEDIATE`), so several server workers starting together migrate exactly once. DDL is
-transactional on both backends: a failed step leaves the database as it was.
+transactional on both backends: a failed revision leaves the database as it was.
 
-To change the schema: edit schema.py, bump `SCHEMA_VERSION`, and append a step to `STEPS` that
-turns version N-1 into N with plain `ALTER TABLE` / UPDATE statements valid on both backends.
+Two records of the version, written together: Alembic's `alembic_version` (the revision; the
+one that counts) and `schema_version` (one row per version reached, with its time). The
+hand-written migrator before Alembic kept only `schema_version`: such a database is stamped at
+the matching revision (no DDL runs) and upgraded from there; releases of that time still read
+`schema_version` and so refuse a database that is newer than they are.
+
+To change the schema: see migrations/__init__.py and the README's Tests section.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Engine,
-    Float,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    case,
-    column,
-    func,
-    insert,
-    inspect,
-    select,
-    table,
-    text,
-    update,
-)
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, func, insert, inspect, select
 
 from counterscan.errors import CounterscanError
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.db import WRITE
 
+MIGRATIONS = Path(__file__).with_name("migrations")
 ADVISORY_LOCK_KEY = 0x636F756E74  # "count": any constant shared by every counterscan process
+# Alembic's `op` and `context` are process-wide proxies: one migration at a time per process
+# (the database lock already serialises processes).
+_ALEMBIC_LOCK = threading.Lock()
 
 
 def migrate(engine: Engine) -> tuple[int, int]:
-    """Bring the database to `SCHEMA_VERSION`. Returns (version found, version now); 0 = empty."""
-    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
-        found = current_version(conn)
-        if found == 0:
-            s.metadata.create_all(conn)
-            _record_version(conn, s.SCHEMA_VERSION)
-            return 0, s.SCHEMA_VERSION
-        if found > s.SCHEMA_VERSION:
+    """Bring the database to the newest version. Returns (version found, version now); 0 = empty."""
+    head = head_version()
+    with _migration_transaction(engine) as conn:
+        revision, recorded = _versions(conn)
+        found = max(revision, recorded)
+        if found > head:
             raise CounterscanError(
                 f"the database has schema version {found}, newer than this counterscan "
-                f"understands ({s.SCHEMA_VERSION}); upgrade counterscan"
+                f"understands ({head}); upgrade counterscan"
             )
-        for version in range(found + 1, s.SCHEMA_VERSION + 1):
-            STEPS[version](conn)
-            _record_version(conn, version)
-        return found, s.SCHEMA_VERSION
+        if revision == found == head:
+            return found, head
+        try:
+            with _ALEMBIC_LOCK:
+                config = alembic_config(conn)
+                if revision == 0 and recorded > 0:  # made by the hand-written migrator
+                    command.stamp(config, revision_id(recorded))
+                command.upgrade(config, revision_id(head))
+        except CommandError as e:
+            raise CounterscanError(f"cannot migrate the database: {e}") from None
+        _check_foreign_keys(conn)
+        reached = [head] if found == 0 else range(found + 1, head + 1)  # new: the version made at
+        for version in reached:
+            conn.execute(
+                insert(s.schema_version).values(version=version, applied_at=datetime.now(UTC))
+            )
+        return found, head
+
+
+@contextmanager
+def _migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction under the lock. On SQLite, foreign keys are off inside it and
+    checked once before the commit (SQLite's own recipe for schema changes), so that
+    `batch_alter_table` can recreate a table other tables refer to, such as `items`
+    (see `_check_foreign_keys`)."""
+    with engine.connect().execution_options(**WRITE) as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # only outside a transaction does this pragma take effect
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+                yield conn
+        finally:
+            if sqlite:
+                try:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                except Exception:
+                    conn.invalidate()  # never back to the pool without foreign keys
+                    raise
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    """SQLite ran the revisions without foreign keys: refuse to commit rows that break them."""
+    if conn.dialect.name == "sqlite" and (
+        bad := conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+    ):
+        raise CounterscanError(
+            f"the migration left a row in {bad[0]} that points at a missing {bad[2]} row"
+        )
 
 
 def current_version(conn: Connection) -> int:
     """The schema version of the database; 0 when it has no counterscan tables at all."""
+    return max(_versions(conn))
+
+
+def _versions(conn: Connection) -> tuple[int, int]:
+    """(Alembic's revision as a number, the highest `schema_version` row); 0 where absent."""
     tables = set(inspect(conn).get_table_names())
-    if "schema_version" not in tables:
-        if tables & {"items", "verdicts"}:
-            raise CounterscanError(
-                "the database has counterscan tables but no schema_version table; "
-                "it was not made by counterscan, refusing to touch it"
-            )
-        return 0
-    return int(conn.execute(select(func.max(s.schema_version.c.version))).scalar() or 0)
-
-
-def _record_version(conn: Connection, version: int) -> None:
-    conn.execute(insert(s.schema_version).values(version=version, applied_at=datetime.now(UTC)))
-
-
-# --- version 1: the first release, frozen here so the step below (and its test) has a start ---
-
-
-def v1_metadata() -> MetaData:
-    """Schema version 1 exactly as released. Never edit: old databases look like this."""
-    md = MetaData()
-    Table(
-        "schema_version",
-        md,
-        Column("version", Integer, primary_key=True, autoincrement=False),
-        Column("applied_at", s.UTCDateTime, nullable=False),
-    )
-    Table(
-        "items",
-        md,
-        Column("id", String(32), primary_key=True),
-        Column("sha256", String(64), nullable=False),
-        Column("phash", String(16), nullable=False),
-        Column("score", Float, nullable=False),
-        Column("priority", String(8), nullable=False),
-        Column("model_version", String(128), nullable=False),
-        Column("listing_id", String(256), index=True),
-        Column("source", String(128), index=True),
-        Column("url", Text),
-        Column("created_at", s.UTCDateTime, nullable=False, index=True),
-        Column("width", Integer, nullable=False),
-        Column("height", Integer, nullable=False),
-        Column("embedding", LargeBinary),
-        UniqueConstraint("sha256", "model_version", name="uq_items_sha256_model"),
-    )
-    Table(
-        "verdicts",
-        md,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("item_id", String(32), ForeignKey("items.id"), nullable=False, index=True),
-        Column("verdict", String(16), nullable=False),
-        Column("inspector", String(128), nullable=False),
-        Column("note", Text, nullable=False, server_default=text("''")),
-        Column("created_at", s.UTCDateTime, nullable=False),
-    )
-    return md
-
-
-def create_v1(engine: Engine) -> None:
-    """An empty version-1 database (for the migration test and for trying upgrades by hand)."""
-    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        v1_metadata().create_all(conn)
-        _record_version(conn, 1)
-
-
-# --- steps ---
-
-
-def _v2_queue_columns(conn: Connection) -> None:
-    """v1 -> v2: the queue joined and sorted on the fly; now items carry their review state.
-
-    Adds `items.priority_rank` (sort key), `items.status` and `items.verdict_id` (the latest
-    verdict), fills them from the existing rows, and indexes the queue's sort order.
-    """
-    conn.execute(text("ALTER TABLE items ADD COLUMN priority_rank SMALLINT NOT NULL DEFAULT 2"))
-    conn.execute(
-        text("ALTER TABLE items ADD COLUMN status VARCHAR(16) NOT NULL DEFAULT 'unreviewed'")
-    )
-    conn.execute(text("ALTER TABLE items ADD COLUMN verdict_id INTEGER"))
-    items = table(
-        "items", column("id"), column("priority"), column("priority_rank"), column("status"),
-        column("verdict_id"),
-    )  # fmt: skip
-    verdicts = table("verdicts", column("id"), column("item_id"))
-    ranks = {"high": 0, "medium": 1, "low": 2}
-    conn.execute(update(items).values(priority_rank=case(ranks, value=items.c.priority, else_=2)))
-    latest = select(func.max(verdicts.c.id)).where(verdicts.c.item_id == items.c.id)
-    conn.execute(update(items).values(verdict_id=latest.scalar_subquery()))
-    conn.execute(update(items).where(items.c.verdict_id.is_not(None)).values(status="reviewed"))
-    conn.execute(
-        text(
-            "CREATE INDEX ix_items_queue ON items "
-            "(status, priority_rank, score DESC, created_at, id)"
+    revision = _alembic_revision(conn) if "alembic_version" in tables else 0
+    recorded = 0
+    if "schema_version" in tables:
+        recorded = int(conn.execute(select(func.max(s.schema_version.c.version))).scalar() or 0)
+    if revision == recorded == 0 and tables & {"items", "verdicts"}:
+        raise CounterscanError(
+            "the database has counterscan tables but no schema version; "
+            "it was not made by counterscan, refusing to touch it"
         )
-    )
+    return revision, recorded
 
 
-def _v3_audit_and_sightings(conn: Connection) -> None:
-    """v2 -> v3: `verdicts.recorded_by` (NULL for older verdicts: not known) and the
-    `sightings` table (empty: earlier repeats were not recorded)."""
-    conn.execute(text("ALTER TABLE verdicts ADD COLUMN recorded_by VARCHAR(128)"))
-    md = MetaData()
-    Table("items", md, Column("id", String(32), primary_key=True))  # for the foreign key only
-    sightings = Table(
-        "sightings",
-        md,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("item_id", String(32), ForeignKey("items.id"), nullable=False, index=True),
-        Column("listing_id", String(256), index=True),
-        Column("source", String(128)),
-        Column("url", Text),
-        Column("created_at", s.UTCDateTime, nullable=False),
-    )
-    sightings.create(conn)
+def _alembic_revision(conn: Connection) -> int:
+    try:
+        revision = MigrationContext.configure(conn).get_current_revision()
+    except CommandError as e:  # several heads: not a history counterscan writes
+        raise CounterscanError(f"cannot read the database's Alembic revision: {e}") from None
+    if revision is None:
+        return 0
+    if not (revision.isdigit() and len(revision) == 4):
+        raise CounterscanError(
+            f"the database is at Alembic revision {revision!r}, which is not one of "
+            "counterscan's; refusing to touch it"
+        )
+    return int(revision)
 
 
-def _v4_similar_cases(conn: Connection) -> None:
-    """v3 -> v4: `items.fingerprint` (NULL for older rows: made from the evidence when the
-    item becomes a reference) and `items.priority_reason` (NULL: the model's priority)."""
-    blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
-    conn.execute(text(f"ALTER TABLE items ADD COLUMN fingerprint {blob}"))
-    conn.execute(text("ALTER TABLE items ADD COLUMN priority_reason VARCHAR(512)"))
+def alembic_config(conn: Connection | None = None) -> Config:
+    """Alembic's configuration, built here: no alembic.ini, nothing from the working directory.
+    `conn` is the connection migrations/env.py runs on."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    if conn is not None:
+        config.attributes["connection"] = conn
+    return config
 
 
-# Step N turns version N-1 into N. Steps are frozen: they spell out their DDL rather than use
-# schema.py, which describes only the newest version.
-STEPS: dict[int, Callable[[Connection], None]] = {
-    2: _v2_queue_columns,
-    3: _v3_audit_and_sightings,
-    4: _v4_similar_cases,
-}
+def head_version() -> int:
+    """The newest schema version: the number of the newest revision."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no Alembic revisions in {MIGRATIONS}: a broken installation")
+    return int(head)
+
+
+def revision_id(version: int) -> str:
+    return f"{version:04d}"

@@ -1,9 +1,10 @@
-"""The tables, as of the newest schema version (migrate.py brings older databases here).
+"""The tables, as of the newest schema version (migrations/ brings older databases here).
 
 items     one row per scored image and model version (same bytes + same model = same row).
 verdicts  every verdict ever given, oldest first by id; never updated or deleted.
 sightings  later submissions of an item's image from other listings (first one: on the item).
-schema_version  one row per applied schema version (the highest is the current one).
+schema_version  one row per schema version reached (the highest is the current one); Alembic's
+                own `alembic_version` is kept beside it, see migrate.py.
 
 `items.status` and `items.verdict_id` (the latest verdict) are kept in step with `verdicts` by
 `Store.add_verdict` in the same transaction, so the queue is a single indexed query.
@@ -35,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 4  # the newest revision in migrations/versions/ (a test keeps them equal)
 
 PRIORITIES = ("high", "medium", "low")  # queue order
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
@@ -92,7 +93,7 @@ items = Table(
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("embedding", LargeBinary),  # float32 little-endian, L2-normalised, for similar cases
-    # Added in schema version 2 (migrate.py): the queue's sort key and review state.
+    # Added in schema version 2: the queue's sort key and review state.
     Column("priority_rank", SmallInteger, nullable=False, server_default=text("2")),
     Column("status", String(16), nullable=False, server_default=text("'unreviewed'")),
     Column("verdict_id", Integer),

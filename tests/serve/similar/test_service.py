@@ -15,7 +15,7 @@ from counterscan.serve.similar.evaluate import make_copy
 from counterscan.serve.storage import Store
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.db import make_engine
-from counterscan.serve.storage.migrate import STEPS, create_v1
+from counterscan.serve.storage.legacy import create_legacy
 
 
 def listing_photo(seed: int) -> bytes:
@@ -112,11 +112,7 @@ def test_references_are_loaded_at_start(make_client: Any) -> None:
 
 def test_version_3_database_gets_the_similar_columns(db_url: str, data_dir: Path) -> None:
     engine = make_engine(db_url)
-    create_v1(engine)
-    with engine.begin() as conn:
-        for version in (2, 3):
-            STEPS[version](conn)
-            conn.execute(s.schema_version.insert().values(version=version, applied_at=_now()))
+    create_legacy(engine, 3)  # as the hand-written migrator before Alembic left it
     engine.dispose()
     with Store(db_url, data_dir) as store:
         with store.engine.connect() as conn:
@@ -124,9 +120,3 @@ def test_version_3_database_gets_the_similar_columns(db_url: str, data_dir: Path
             versions = conn.execute(select(s.schema_version.c.version)).scalars().all()
         assert {"fingerprint", "priority_reason"} <= columns
         assert max(versions) == s.SCHEMA_VERSION == 4
-
-
-def _now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)

@@ -12,7 +12,7 @@ from counterscan.errors import CounterscanError
 from counterscan.serve.storage import Store
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.db import make_engine
-from counterscan.serve.storage.migrate import create_v1, v1_metadata
+from counterscan.serve.storage.legacy import create_v1, v1_metadata
 
 
 def test_open_creates_schema_at_current_version(store: Store) -> None:

@@ -1,0 +1,1 @@
+"""One Alembic revision per schema version, oldest first (see ../__init__.py)."""
