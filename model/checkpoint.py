@@ -82,9 +82,11 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint atomically. `meta` must be JSON-able; `extra_state` tensors/primitives."""
     path = Path(path)
-    meta = dict(meta or {})
     try:
-        json.dumps(meta)
+        # The JSON round trip also turns float subclasses (numpy.float64 from a fit) into plain
+        # floats: torch.load(weights_only=True) refuses numpy scalars, so such a checkpoint
+        # could be written but never read back.
+        meta = json.loads(json.dumps(meta or {}))
     except (TypeError, ValueError) as e:
         raise TypeError(f"checkpoint meta must be JSON-able: {e}") from None
     _check_loadable(extra_state, "extra_state")

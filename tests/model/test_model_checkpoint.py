@@ -83,3 +83,14 @@ def test_load_rejects_missing_foreign_and_unsafe_files(tmp_path) -> None:
     garbage.write_bytes(b"not a zip file at all")
     with pytest.raises(CounterscanError, match="not a readable checkpoint"):
         load_checkpoint(garbage)
+
+
+def test_numpy_floats_in_meta_are_stored_as_plain_floats(
+    small_model: CounterfeitNet, tmp_path
+) -> None:
+    """A calibration fit returns numpy.float64; the file must still load with weights_only."""
+    meta = {"train": {"calibration_shift": np.float64(0.25), "shifts": [np.float64(-1.5)]}}
+    path = save_checkpoint(tmp_path / "best.pt", small_model, ModelConfig(image_size=64), meta)
+    ckpt = load_checkpoint(path)
+    assert ckpt.meta == {"train": {"calibration_shift": 0.25, "shifts": [-1.5]}}
+    assert type(ckpt.meta["train"]["calibration_shift"]) is float
