@@ -15,10 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
 from counterscan.datasets.hashing import phash, sha256_bytes
 from counterscan.datasets.neardup import thumbnail
+from counterscan.progress import progress_bar
 from counterscan.serve.images import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image
 
 # The perceptual hash only looks at a 32x32 thumbnail, so JPEGs are decoded at reduced size
@@ -90,7 +89,9 @@ def inspect_files(
     """`inspect_file` on every path (duplicates decoded once), results in input order."""
     unique = list(dict.fromkeys(str(p) for p in paths))
     workers = workers or default_workers()
-    bar = tqdm(total=len(unique), desc=desc, unit="photo", disable=not progress, leave=False)
+    bar = progress_bar(
+        total=len(unique), desc=desc, unit="photo", disable=not progress, leave=False
+    )
     with bar:
         if workers == 1 or len(unique) < 16:
             results = []
