@@ -49,11 +49,11 @@ def strict_mode() -> bool:
 
 
 def _skip_reason(report: pytest.BaseReport) -> str:
-    """The words of a skip report: its longrepr is (file, line, "Skipped: reason")."""
+    """The words of a skip report: its longrepr is (file, 1-based line, "Skipped: reason")."""
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         file, line, message = longrepr
-        return f"{message.removeprefix('Skipped: ')} ({file}:{int(line) + 1})"
+        return f"{message.removeprefix('Skipped: ')} ({file}:{line})"
     return str(longrepr)
 
 
