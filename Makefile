@@ -14,8 +14,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Reinstalls only when pyproject.toml changes; a second `make` reuses the venv.
+# PYTHONWARNINGS: setuptools' editable install always adds an "Editable installation" notice
+# (folders named like the package may shadow it: here `counterscan/` is that package's own
+# folder, mapped on purpose); anything else setuptools warns about still shows.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[serve,train,test]'
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[serve,train,test]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -45,14 +48,19 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 # The console's browser tests drive Debian's chromium through Playwright (no browser download).
-# As root it is installed with apt; otherwise those tests skip and say why.
+# As root it is installed with apt; otherwise those tests skip and say why. Under `.ci/run`
+# (COUNTERSCAN_TEST_STRICT=1) a chromium that is missing and cannot be installed fails the run.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq chromium >/dev/null; } || echo "could not install chromium:" \
-	    "browser tests will be skipped"; \
-	  else echo "chromium is not installed and we are not root: browser tests will be skipped" \
-	       "(install it with: sudo apt-get install chromium)"; fi; }
+	@command -v chromium >/dev/null 2>&1 && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    >/dev/null && command -v chromium >/dev/null 2>&1 && exit 0; \
+	  why="could not install chromium with apt-get (see above)"; \
+	else why="chromium is not installed and we are not root (sudo apt-get install chromium)"; fi; \
+	if [ "$${COUNTERSCAN_TEST_STRICT:-}" = 1 ]; then \
+	  echo "make browser: $$why; CI runs every browser test, so the run stops here" >&2; exit 1; \
+	fi; \
+	echo "make browser: $$why: the browser tests will be skipped" >&2
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

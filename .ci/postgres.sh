@@ -7,9 +7,10 @@
 #   export COUNTERSCAN_TEST_PG_URL="$(.ci/postgres.sh)"
 #
 # An already exported COUNTERSCAN_TEST_PG_URL is kept as is (bring your own server).
-set -euo pipefail
+set -Eeuo pipefail
 # Every failing step names itself: a mute exit 1 under `set -e` has cost a whole CI run before.
-trap 'echo "postgres.sh: line $LINENO failed (exit $?): $BASH_COMMAND" >&2' ERR
+# -E: the trap also fires inside functions (as_root, as_postgres), naming the line that called.
+trap 'rc=$?; echo "postgres.sh: line $LINENO failed (exit $rc): $BASH_COMMAND${FUNCNAME:+ in ${FUNCNAME[0]}, called from line ${BASH_LINENO[0]}}" >&2' ERR
 
 if [[ -n "${COUNTERSCAN_TEST_PG_URL:-}" ]]; then
     echo "$COUNTERSCAN_TEST_PG_URL"

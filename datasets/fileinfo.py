@@ -15,11 +15,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
 from counterscan.datasets.neardup import thumbnail
 from counterscan.hashing import phash, sha256_bytes
 from counterscan.images import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image
+from counterscan.progress import progress_bar
 
 # The perceptual hash only looks at a 32x32 thumbnail, so JPEGs are decoded at reduced size
 # (DCT scaling: several times faster on phone photos). The short side stays >= this many pixels.
@@ -90,7 +89,9 @@ def inspect_files(
     """`inspect_file` on every path (duplicates decoded once), results in input order."""
     unique = list(dict.fromkeys(str(p) for p in paths))
     workers = workers or default_workers()
-    bar = tqdm(total=len(unique), desc=desc, unit="photo", disable=not progress, leave=False)
+    bar = progress_bar(
+        total=len(unique), desc=desc, unit="photo", disable=not progress, leave=False
+    )
     with bar:
         if workers == 1 or len(unique) < 16:
             results = []

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
-from tqdm import tqdm
 
 from counterscan.box_ascent import ascend_edges
+from counterscan.progress import progress_bar
 
 # Aligned high-pass correlation at or above which two photos count as the same photo.
 NEAR_DUPLICATE_SIMILARITY = 0.945
@@ -257,7 +257,7 @@ def _near_pairs(
 
 def _collect(results: Iterator, total: int, desc: str, progress: bool) -> list:
     out = []
-    with tqdm(total=total, desc=desc, disable=not progress, leave=False) as bar:
+    with progress_bar(total=total, desc=desc, disable=not progress, leave=False) as bar:
         for result in results:
             out.append(result)
             bar.update()

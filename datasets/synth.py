@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
 from counterscan.datasets.synth_backgrounds import background
 from counterscan.datasets.synth_defects import DIFFICULTIES, make_counterfeit, print_variation
@@ -34,6 +33,7 @@ from counterscan.datasets.synth_pack import build_object
 from counterscan.datasets.synth_photo import encode_jpeg, photograph, table_size
 from counterscan.datasets.synth_products import KINDS, brands_of, genuine_design, pick
 from counterscan.errors import CounterscanError
+from counterscan.progress import progress_bar
 
 MANIFEST_COLUMNS = ("path", "label", "group", "kind", "brand", "defects")
 GROUP_SIZES = (2, 3, 3, 4, 4, 5)  # photos per item, drawn uniformly from this list
@@ -174,7 +174,9 @@ def generate(
     jobs = [_Job(item, seed, difficulty, scale, str(out)) for item in items]
     workers = workers or min(2, os.cpu_count() or 1)
     rows: list[dict[str, str]] = []
-    with tqdm(total=n, unit="photo", desc="synth", file=sys.stderr, disable=not progress) as bar:
+    with progress_bar(
+        total=n, unit="photo", desc="synth", file=sys.stderr, disable=not progress
+    ) as bar:
         if workers <= 1 or len(jobs) < 4:
             for item_rows in map(_render_item, jobs):
                 rows.extend(item_rows)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from counterscan.datasets.reader import Sample, read_dataset
 from counterscan.errors import CounterscanError
 from counterscan.images import ImageDecodeError, to_model_input
+from counterscan.progress import progress_bar
 
 CALIBRATION_CAP = 200  # MinMax ranges settle well before this; more only costs time
 EVALUATION_CAP = 1000  # labelled images for the fp32 vs int8 AUC comparison
@@ -45,7 +45,7 @@ def load_calibration_set(
     pool, source = (val, "val split") if val else (dataset.samples, "all photos")
     chosen = _pick(pool, cap, seed)
     images, labels, skipped = [], [], []
-    for sample in tqdm(chosen, desc="decoding calibration photos", unit="img", leave=False):
+    for sample in progress_bar(chosen, desc="decoding calibration photos", unit="img", leave=False):
         try:
             images.append(to_model_input(sample.path.read_bytes(), image_size))
         except (ImageDecodeError, OSError) as e:

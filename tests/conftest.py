@@ -1,13 +1,19 @@
 """Shared fixtures: a real exported ONNX model, service apps and clients, test images.
 
 `onnx_model_path` is built through the project's own code, never a hand-made graph: a tiny model
-trained by `counterscan.training` (one short epoch on drawn photos) when that package provides its
-trainer, else the ImageNet-initialised network exported by `counterscan.model.export.export_onnx`
-with a filled contract. Image size 64 keeps it fast. Tests read the model's version, thresholds
+trained by `counterscan.training` (one short epoch on drawn photos); if training fails, every test
+that needs the model fails with that error (never a silent untrained stand-in). Only
+COUNTERSCAN_TEST_MODEL=export asks for the ImageNet-initialised network exported by
+`counterscan.model.export.export_onnx` instead. Image size 64 keeps it fast. Tests read the model's version, thresholds
 and sizes from `model_contract`, never assume them.
 
 Tests cannot import this file (pytest runs with --import-mode=importlib), so helpers are
 fixtures: `make_image(fmt, size, seed)` returns encoded bytes.
+
+Strict mode (COUNTERSCAN_TEST_STRICT=1, set by `.ci/run`): a skipped test is a failure that
+gives the skip's reason (no chromium, no PostgreSQL, no tmpfs, a missing module...), so a CI run
+cannot pass because whole groups quietly did not run. A developer's plain `make test` still
+skips and `-ra` says why. Expected failures (xfail) are not affected.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+STRICT_ENV = "COUNTERSCAN_TEST_STRICT"
 TEST_IMAGE_SIZE = 64
 TEST_MODEL_VERSION = "test-model-1"
 TEST_THRESHOLDS = {"high": 0.6, "low": 0.3}
@@ -31,6 +38,52 @@ TEST_KEYS = {
     "inspector": "inspector-key-0123456789",
     "admin": "admin-key-0123456789abc",
 }
+
+
+# ---------------------------------------------------------------------------- strict mode
+
+
+def strict_mode() -> bool:
+    """True under `.ci/run` (COUNTERSCAN_TEST_STRICT=1): skips become failures."""
+    return os.environ.get(STRICT_ENV, "").strip() == "1"
+
+
+def _skip_reason(report: pytest.BaseReport) -> str:
+    """The words of a skip report: its longrepr is (file, 1-based line, "Skipped: reason")."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        file, line, message = longrepr
+        return f"{message.removeprefix('Skipped: ')} ({file}:{line})"
+    return str(longrepr)
+
+
+def _fail_skip(report: pytest.BaseReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI ({STRICT_ENV}=1): {_skip_reason(report)}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under strict mode a skipped test (skip(), skipif, importorskip) fails with the reason."""
+    outcome = yield
+    if strict_mode():
+        _fail_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """The same for a whole module skipped while it is collected (a module-level
+    importorskip): under strict mode it is a collection error with the reason."""
+    outcome = yield
+    if strict_mode():
+        _fail_skip(outcome.get_result())
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if strict_mode():
+        return f"{STRICT_ENV}=1: a skipped test fails, with its reason"
+    return f"skips allowed ({STRICT_ENV} unset); `.ci/run` makes every skip a failure"
 
 
 def _export_pretrained(out: Path) -> Path:
@@ -82,14 +135,12 @@ def _tiny_dataset(root: Path, per_class: int = 12) -> Path:
     return root
 
 
-def _train_tiny(out: Path) -> Path | None:
-    """A model trained for one short epoch on a tiny drawn set, when the training package
-    provides its trainer; None when it does not (yet)."""
-    try:
-        from counterscan.training.config import TrainConfig
-        from counterscan.training.trainer import train
-    except ImportError:
-        return None
+def _train_tiny(out: Path) -> Path:
+    """A model trained for one short epoch on a tiny drawn set. Any error, an ImportError too,
+    fails the tests that need it: serving an untrained model instead would hide it."""
+    from counterscan.training.config import TrainConfig
+    from counterscan.training.trainer import train
+
     config = TrainConfig(
         image_size=TEST_IMAGE_SIZE,
         epochs=1,
@@ -98,23 +149,18 @@ def _train_tiny(out: Path) -> Path | None:
         warmup_epochs=0.5,
         threads=2,
     )
-    try:
-        train(_tiny_dataset(out / "data"), out / "run", config, progress=False)
-    except ImportError:  # the training package is still being written
-        return None
+    train(_tiny_dataset(out / "data"), out / "run", config, progress=False)
     return out / "run" / "model.onnx"
 
 
 @pytest.fixture(scope="session")
 def onnx_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real model file at image size 64: trained by the training package when it has a
-    trainer (COUNTERSCAN_TEST_MODEL=export skips that and only exports)."""
+    """A real model file at image size 64, trained by the training package
+    (COUNTERSCAN_TEST_MODEL=export asks for the untrained export instead, on purpose only)."""
     out = tmp_path_factory.mktemp("model")
-    if os.environ.get("COUNTERSCAN_TEST_MODEL") != "export":
-        trained = _train_tiny(out)
-        if trained is not None:
-            return trained
-    return _export_pretrained(out)
+    if os.environ.get("COUNTERSCAN_TEST_MODEL") == "export":
+        return _export_pretrained(out)
+    return _train_tiny(out)
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
-from tqdm import tqdm
 
 from counterscan.datasets.reader import Sample
 from counterscan.errors import CounterscanError
 from counterscan.images import ImageDecodeError, to_model_input
+from counterscan.progress import progress_bar
 
 MAX_CACHE_BYTES = 16 * 1024**3  # refuse to plan a cache larger than this (16 GB)
 
@@ -57,7 +57,9 @@ def decode_photos(
 
     with (
         ThreadPoolExecutor(max_workers=max(1, threads)) as pool,
-        tqdm(total=len(paths), desc=desc, unit="photo", disable=not progress, leave=False) as bar,
+        progress_bar(
+            total=len(paths), desc=desc, unit="photo", disable=not progress, leave=False
+        ) as bar,
     ):
         for _ in pool.map(work, range(len(paths))):
             bar.update(1)

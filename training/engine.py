@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from counterscan.model.preprocess import NormalizeUint8
+from counterscan.progress import progress_bar
 
 
 @dataclass
@@ -71,7 +71,7 @@ def train_one_epoch(
     model.train()
     total_loss, seen = 0.0, 0
     start = time.perf_counter()
-    bar = tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False)
+    bar = progress_bar(loader, desc=desc, unit="batch", disable=not progress, leave=False)
     for images, targets in bar:
         x = to_input(images, normalize, device, channels_last)  # (N, 3, H, W)
         y = targets.to(device)  # (N,)
@@ -106,7 +106,9 @@ def predict_logits(
     """(N,) float64 raw logits for the photos of `loader`, in its order, model in eval mode."""
     model.eval()
     out = []
-    for images, _ in tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False):
+    for images, _ in progress_bar(
+        loader, desc=desc, unit="batch", disable=not progress, leave=False
+    ):
         x = to_input(images, normalize, device, channels_last)
         out.append(model(x).logit.float().cpu())
     if not out:

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from counterscan.contract import INPUT_NAME, OUTPUT_CAM, OUTPUT_PROB, ModelContract
 from counterscan.datasets.reader import Sample, read_dataset
 from counterscan.errors import CounterscanError
 from counterscan.images import ImageDecodeError, to_model_input
+from counterscan.progress import progress_bar
 from counterscan.training.metrics import classification_report
 
 BATCH = 16
@@ -93,7 +93,7 @@ def score_photos(
             cams.append(np.asarray(cam, dtype=np.float32))
             batch.clear()
 
-    for sample in tqdm(samples, desc="scoring", unit="photo", disable=not progress):
+    for sample in progress_bar(samples, desc="scoring", unit="photo", disable=not progress):
         try:
             batch.append(to_model_input(sample.path.read_bytes(), size))
         except (ImageDecodeError, OSError) as e:

@@ -16,10 +16,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
-from tqdm import tqdm
-
 from counterscan.errors import CounterscanError
 from counterscan.formats import IMAGE_SUFFIXES
+from counterscan.progress import progress_bar
 from counterscan.serve.inference.batching import run_batch
 from counterscan.serve.inference.model import Scorer, Threads
 from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared, prepare
@@ -80,7 +79,7 @@ def score_paths(
         write = _writer(stream, "jsonl" if out and out.suffix.lower() == ".jsonl" else "csv")
         with (
             ThreadPoolExecutor(threads, thread_name_prefix="decode") as pool,
-            tqdm(total=len(files), unit="img", desc="scoring", file=sys.stderr) as bar,
+            progress_bar(total=len(files), unit="img", desc="scoring", file=sys.stderr) as bar,
         ):
             for batch, prepared in _prepared_batches(files, batch_size, pool, scorer, limits):
                 for row in _score_batch(scorer, batch, prepared):

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from tqdm import tqdm
 
 from counterscan.dataset_format import LABELS, MANIFEST
 from counterscan.errors import CounterscanError
 from counterscan.formats import suffix_of
+from counterscan.progress import progress_bar
 from counterscan.serve.storage import ItemRecord, Store
 from counterscan.serve.storage.db import normalise_url
 from counterscan.serve.storage.records import iso_utc
@@ -57,7 +57,7 @@ def export_verdicts(
         latest = _latest_per_image(reviewed)
         (out_dir / "images").mkdir(parents=True, exist_ok=True)
         rows, missing = [], 0
-        for item in tqdm(latest, desc="copying evidence", unit="img", file=sys.stderr):
+        for item in progress_bar(latest, desc="copying evidence", unit="img", file=sys.stderr):
             source = store.image_path(item)
             if not source.is_file():
                 missing += 1

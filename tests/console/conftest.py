@@ -2,8 +2,9 @@
 
 The server is the real command on a free loopback port, with the exported test model (the
 `onnx_model_path` fixture of tests/conftest.py) and its own SQLite file, so the tests see what
-an inspector sees. Chromium is /usr/bin/chromium (installed by `make test` as root); Playwright
-never downloads a browser. Without it the browser tests are skipped and say why.
+an inspector sees. Chromium is /usr/bin/chromium (installed by `make test` as root), or the
+binary COUNTERSCAN_TEST_CHROMIUM names; Playwright never downloads a browser. Without it the
+browser tests are skipped and say why (a failure with that reason under `.ci/run`'s strict mode).
 
 Screenshots go to tmp_path, or to $COUNTERSCAN_CONSOLE_SHOTS when that is set (to look at them).
 """
@@ -27,7 +28,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("COUNTERSCAN_TEST_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

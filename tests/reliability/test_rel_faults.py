@@ -5,16 +5,13 @@
   and the database is consistent (each item's current verdict is its latest one).
 - PostgreSQL stopped while serving (a cluster of the test's own): /readyz fails, writes answer
   503 with a clear detail and quickly, and the service recovers by itself when it returns.
-- A full data disk (a small tmpfs in a mount namespace): a clear 503, not a crash; scoring
-  works again once there is room.
-Model files that are broken on reload are in test_rel_reload.py.
+A full data disk is in test_rel_disk.py, model files that are broken on reload in
+test_rel_reload.py.
 """
 
 from __future__ import annotations
 
 import random
-import shutil
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,6 +25,7 @@ from sqlalchemy import create_engine, text
 from counterscan.serve.storage.db import normalise_url
 
 VERDICTS = ("counterfeit", "genuine", "unsure")
+PROGRESS_HANG_S = 120  # a hang guard only: nothing waits for it unless the writers hang
 
 
 @dataclass
@@ -123,13 +121,15 @@ def kill_rounds(start_server, kill_db, keys, hostile, rounds: int, writers: int)
         before = len(ack.verdicts)
         for t in threads:
             t.start()
-        deadline = time.monotonic() + 30
+        # The kill comes once 40 more verdicts are acknowledged (an event, not a time window);
+        # the deadline only stops a test whose writers hang.
+        deadline = time.monotonic() + PROGRESS_HANG_S
         while len(ack.verdicts) < before + 40 and time.monotonic() < deadline:
             time.sleep(0.02)
         server.kill()  # mid-write: several requests are in flight
         for t in threads:
             t.join(timeout=60)
-        assert len(ack.verdicts) >= before + 40, "the writers made no progress"
+        assert len(ack.verdicts) >= before + 40, f"no 40 verdicts in {PROGRESS_HANG_S} s"
         server.start()
         counts = check_consistent(kill_db, server.spec.data_dir, ack)
         print(f"kill round {round_ + 1}: {counts}, acknowledged {len(ack.verdicts)} verdicts")
@@ -152,6 +152,14 @@ def test_sigkill_many_rounds(start_server: Any, kill_db: str, rel_keys, hostile)
 # ---------------------------------------------------------------------------- database down
 
 
+# How long the service may wait to reach PostgreSQL, set high on purpose for this test (a
+# `?connect_timeout=` in the URL wins over serve/storage/db.py's PG_CONNECT_TIMEOUT_S). A request
+# that waited for it takes at least this long; one that fails on the stopped server's refused
+# connection takes well under a second on an idle machine. Half of it is the margin for a busy
+# machine, so the bound below fails only a request that waited for the timeout.
+DEAD_DB_CONNECT_TIMEOUT_S = 60
+
+
 def _timed(call: Any) -> tuple[httpx.Response, float]:
     start = time.monotonic()
     response = call()
@@ -161,7 +169,7 @@ def _timed(call: Any) -> tuple[httpx.Response, float]:
 def test_postgres_stopped_while_serving_then_back(
     start_server: Any, throwaway_pg: Any, rel_keys: dict[str, str], hostile: Any
 ) -> None:
-    server = start_server(db=throwaway_pg.url)
+    server = start_server(db=f"{throwaway_pg.url}?connect_timeout={DEAD_DB_CONNECT_TIMEOUT_S}")
     inspector = server.client(rel_keys["inspector"])
     ok = inspector.post(
         "/v1/score", files={"image": ("a.jpg", hostile.photo((90, 60), fmt="JPEG"))}
@@ -185,7 +193,9 @@ def test_postgres_stopped_while_serving_then_back(
         r, seconds = _timed(call)
         assert r.status_code == 503, r.text
         assert r.json()["detail"].startswith("the database is unavailable"), r.text
-        assert seconds < 10, f"a request waited {seconds:.1f} s for the dead database"
+        assert seconds < DEAD_DB_CONNECT_TIMEOUT_S / 2, (
+            f"a request waited {seconds:.1f} s for the dead database: the connect timeout"
+        )
     assert server.alive()
 
     throwaway_pg.start()  # the service finds it again by itself, no restart
@@ -198,83 +208,3 @@ def test_postgres_stopped_while_serving_then_back(
     r = inspector.post("/v1/score", files={"image": ("b.jpg", hostile.photo((92, 60), fmt="JPEG"))})
     assert r.status_code == 200
     inspector.close()
-
-
-# ---------------------------------------------------------------------------- full disk
-
-DISK_MB = 4
-
-
-def _can_mount_tmpfs(where: Path) -> str | None:
-    """None when a private tmpfs can be mounted (root, or an unprivileged user namespace)."""
-    if shutil.which("unshare") is None:
-        return "unshare is not installed"
-    where.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=1m tmpfs '{where}'"],
-        capture_output=True,
-        text=True,
-    )
-    return None if done.returncode == 0 else f"cannot mount a tmpfs: {done.stderr.strip()}"
-
-
-def noise_jpeg(seed: int, side: int = 400) -> bytes:
-    """A photo that does not compress (~100 KB): fills the disk quickly."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    pixels = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "JPEG", quality=90)
-    return buf.getvalue()
-
-
-def test_full_data_disk_is_a_clear_503_not_a_crash(
-    start_server: Any, tmp_path: Path, rel_keys: dict[str, str]
-) -> None:
-    disk = tmp_path / "disk"
-    reason = _can_mount_tmpfs(disk)
-    if reason:
-        pytest.skip(reason)
-    # The server runs in its own mount namespace, where `disk` is a DISK_MB tmpfs holding the
-    # database and the evidence; the test reaches the files through /proc/<pid>/root.
-    mount = f'mount -t tmpfs -o size={DISK_MB}m tmpfs "$0" && exec "$@"'
-    server = start_server(
-        db=f"sqlite:///{disk / 'counterscan.db'}",
-        data_dir=disk / "store",
-        wrapper=["unshare", "-rm", "sh", "-c", mount, str(disk)],
-    )
-    http = server.client(rel_keys["inspector"])
-    answers: list[int] = []
-    first_item = None
-    for seed in range(200):
-        r = http.post("/v1/score", files={"image": ("n.jpg", noise_jpeg(seed))})
-        answers.append(r.status_code)
-        assert r.status_code in (200, 503), r.text
-        if r.status_code == 200:
-            first_item = first_item or r.json()["id"]
-        if r.status_code == 503:
-            said = r.json()["detail"]  # the evidence folder's words, or SQLite's
-            assert "No space left on device" in said or "disk is full" in said, said
-            if answers.count(503) >= 5:
-                break
-    assert 503 in answers, "the disk never filled up"
-    assert server.alive()
-    # Reading still works; a verdict is either kept or refused clearly.
-    assert http.get("/healthz").status_code == 200
-    assert http.get("/v1/queue").status_code == 200
-    assert http.get(f"/v1/items/{first_item}/image").status_code == 200
-    r = http.post(f"/v1/items/{first_item}/verdict", json={"verdict": "genuine", "note": "full"})
-    assert r.status_code in (200, 503), r.text
-
-    # Make room (an operator deletes something): scoring works again, no restart.
-    evidence = Path(f"/proc/{server.pid}/root") / disk.relative_to("/") / "store" / "evidence"
-    victims = sorted(p for p in evidence.rglob("*") if p.is_file())[: len(answers) // 2]
-    for path in victims:
-        path.unlink()
-    r = http.post("/v1/score", files={"image": ("n.jpg", noise_jpeg(10_000))})
-    assert r.status_code == 200, r.text
-    http.close()
-    print(f"full disk: {answers.count(200)} stored, then {answers.count(503)} clear 503s")

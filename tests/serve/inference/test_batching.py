@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pytest
@@ -95,17 +98,61 @@ def test_a_failing_model_call_fails_its_requests_not_the_batcher(scorer: Scorer)
     asyncio.run(main())
 
 
+class GatedScorer(Scorer):
+    """The served model, whose calls wait at a gate the test opens: the requests that arrive
+    meanwhile queue up in the batcher, as they do behind a long model call under load."""
+
+    def __init__(self, real: Scorer) -> None:
+        self.__dict__.update(real.__dict__)  # the same ORT session and contract
+        self.gate = threading.Event()
+        self.calls: list[int] = []  # images per model call, in order
+
+    def score(self, batch: np.ndarray) -> Any:
+        self.calls.append(len(batch))
+        assert self.gate.wait(HANG_S), "the test never opened the gate"
+        return super().score(batch)
+
+
+HANG_S = 120  # only a hang guard: nothing below depends on how fast requests arrive
+
+
 def test_concurrent_http_requests_are_batched(make_client, make_image) -> None:
-    client = make_client(batch_max_wait_ms=100, batch_max_size=32)
+    """Eight requests in flight while the model is busy take at most two model calls: the one
+    that was running and one for everything that queued behind it. Event-ordered, no time
+    window: the batcher never waits for more (batch_max_wait_ms=0), and the model's first call
+    is held until every other request is queued."""
+    client = make_client(batch_max_wait_ms=0, batch_max_size=32)
+    engine = client.app.state.engine
+    gated = GatedScorer(engine.scorer)
+    engine.swap(gated)
+    registry = client.app.state.metrics.registry
     images = [make_image(seed=500 + i) for i in range(8)]
 
     def post(data: bytes) -> int:
         r = client.post("/v1/score", files={"image": ("p.jpg", data, "image/jpeg")})
         return r.status_code
 
+    def waiting() -> float:
+        held = gated.calls[0] if gated.calls else 0
+        return held + (registry.get_sample_value("counterscan_batch_queue_depth") or 0.0)
+
     with ThreadPoolExecutor(8) as pool:
-        assert list(pool.map(post, images)) == [200] * 8
-    metrics = client.get("/metrics").text
+        answers = [pool.submit(post, data) for data in images]
+        deadline = time.monotonic() + HANG_S
+        while waiting() < 8:  # each request is in the held call or queued behind it
+            assert time.monotonic() < deadline, (
+                f"{waiting():.0f} of 8 requests in the model call or the queue"
+            )
+            time.sleep(0.01)
+        gated.gate.set()
+        assert [a.result(timeout=HANG_S) for a in answers] == [200] * 8
+    first = gated.calls[0]
+    assert gated.calls == ([8] if first == 8 else [first, 8 - first]), gated.calls
+    count, total = _batch_stats_text(client.get("/metrics").text)
+    assert (count, total) == (len(gated.calls), 8)  # (the warm-up bypasses the batcher)
+
+
+def _batch_stats_text(metrics: str) -> tuple[float, float]:
     samples = dict(
         line.rsplit(" ", 1)
         for line in metrics.splitlines()
@@ -113,5 +160,4 @@ def test_concurrent_http_requests_are_batched(make_client, make_image) -> None:
     )
     count = float(samples["counterscan_inference_batch_size_count"])
     total = float(samples["counterscan_inference_batch_size_sum"])
-    assert total == 8  # (the warm-up calls the model directly, not through the batcher)
-    assert count < 8, f"8 concurrent requests took {count} model calls: no batching"
+    return count, total
