@@ -1,5 +1,6 @@
 """Every error the API answers is `{"detail": "<one line>"}`: the exception handlers that make
-it so, for the service's own errors and for FastAPI's and Starlette's."""
+it so, for the service's own errors and for FastAPI's and Starlette's, and the one table of
+error statuses that routes document (`responses=error_responses(401, 403, ...)`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,30 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.api.schemas import ErrorBody
 from counterscan.serve.pipeline.prepare import ImageRejected
 from counterscan.serve.storage import EvidenceUnwritable, ItemNotFound, StorageUnavailable
 
+# What each status means, wherever a route answers it (the descriptions in /openapi.json).
+ERRORS = {
+    401: "No API key, or one the server does not know",
+    403: "The key's role may not do this",
+    404: "No item with this id (or its stored image is gone)",
+    409: "Several worker processes serve: only the served file can be reloaded",
+    413: "The request body, an image, or a batch is over a limit",
+    415: "Not a supported image (or not a supported batch encoding)",
+    422: "Malformed request",
+    503: "The model is not loaded or the database is unavailable",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route that can answer these error statuses, each an ErrorBody."""
+    return {status: {"model": ErrorBody, "description": ERRORS[status]} for status in statuses}
+
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error is `{"detail": "<words>"}` (notes/api.md)."""
+    """Every error is `{"detail": "<words>"}`; FastAPI's own 422 is a list, made one line here."""
 
     def detail(status: int, message: str) -> JSONResponse:
         return JSONResponse({"detail": message}, status_code=status)

@@ -1,16 +1,13 @@
-"""The OpenAPI document (/openapi.json, /docs) made to say what the service really answers.
+"""The OpenAPI document (/openapi.json, /docs): FastAPI builds it from the routes, which declare
+their answers (`response_model=`, `responses=` from api/errors.py; the shapes are api/schemas.py).
 
-FastAPI documents each route from its signature; this adds what it cannot see there:
-- every error body is `{"detail": str}` (ErrorBody), not FastAPI's list-shaped 422;
-- the errors a route can give, found from the route itself: 401/403 where a role is required
-  (`security.require_role`), 404 with an id in the path, 413 with a request body (the body
-  limit), 422 with parameters or a body, 503 where the model or the database is needed; plus
-  the route-specific ones in EXTRA_ERRORS;
-- the 200 bodies of routes that build dicts (api/schemas.py) and non-JSON content types;
-- the API-key security schemes, and which roles each operation accepts.
-What a route declares itself (`response_model=`, `responses=`) is kept as it is. New routes
-get the derived errors without doing anything; tests/reliability/test_rel_fuzz.py fails when
-an answer is not in this document.
+This adds only what holds for the whole API and no route can say about itself:
+- the API-key security schemes, and on each operation that needs a key which roles it accepts,
+  read from the route's `security.require_role` dependency;
+- FastAPI's own list-shaped 422 (HTTPValidationError) replaced by ErrorBody, should a route not
+  declare its 422: the error handlers (api/errors.py) answer every 422 as `{"detail": str}`.
+tests/serve/api/test_openapi.py checks every route against the document, and
+tests/reliability/test_rel_fuzz.py fails when an answer is not in it.
 """
 
 from __future__ import annotations
@@ -21,51 +18,15 @@ from typing import Any
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
-from counterscan.formats import MIME_TYPES, UNKNOWN_MIME
-from counterscan.serve.api import schemas as m
-from counterscan.serve.api.deps import get_engine, get_store
+from counterscan.serve.api.errors import ERRORS
 
-ERRORS = {
-    401: "No API key, or one the server does not know",
-    403: "The key's role may not do this",
-    404: "No item with this id (or its stored image is gone)",
-    413: "The request body, an image, or a batch is over a limit",
-    415: "Not a supported image (or not a supported batch encoding)",
-    422: "Malformed request",
-    503: "The model is not loaded or the database is unavailable",
-}
-EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
-    ("POST", "/v1/score"): (415,),
-    ("POST", "/v1/score/batch"): (415,),
-    ("GET", "/v1/items/{item_id}/heatmap"): (413, 415),  # the stored image is decoded again
-}
-BODIES: dict[tuple[str, str], type[BaseModel]] = {
-    ("GET", "/healthz"): m.Health,
-    ("GET", "/readyz"): m.Ready,
-    ("GET", "/v1/model"): m.ModelInfo,
-    ("POST", "/v1/admin/reload"): m.ModelInfo,
-    ("POST", "/v1/score"): m.ScoreResult,
-    ("POST", "/v1/score/batch"): m.BatchResult,
-    ("GET", "/v1/queue"): m.QueuePage,
-    ("GET", "/v1/items/{item_id}"): m.ItemDetail,
-    ("POST", "/v1/items/{item_id}/verdict"): m.ItemDetail,
-    ("GET", "/v1/items/{item_id}/similar"): m.SimilarCases,
-}
-BINARY = {"schema": {"type": "string", "format": "binary"}}
-IMAGE_TYPES = (*MIME_TYPES, UNKNOWN_MIME)
-CONTENT: dict[tuple[str, str], dict[str, Any]] = {
-    ("GET", "/metrics"): {"text/plain": {"schema": {"type": "string"}}},
-    ("GET", "/v1/items/{item_id}/image"): dict.fromkeys(IMAGE_TYPES, BINARY),
-    ("GET", "/v1/items/{item_id}/thumbnail"): {"image/jpeg": BINARY},
-}
 SECURITY_SCHEMES = {
     "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
     "Bearer": {"type": "http", "scheme": "bearer"},
 }
 _FASTAPI_422 = ("HTTPValidationError", "ValidationError")
+_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -85,19 +46,16 @@ def complete(doc: dict[str, Any], app: FastAPI) -> None:
     schemas = components.setdefault("schemas", {})
     for name in _FASTAPI_422:
         schemas.pop(name, None)
-    _, defs = models_json_schema(
-        [(model, "serialization") for model in _models()],
-        ref_template="#/components/schemas/{model}",
-    )
-    schemas.update(defs.get("$defs", {}))
     components["securitySchemes"] = SECURITY_SCHEMES
     for route in api_routes(app):
         if not route.include_in_schema:
             continue
+        roles = required_roles(route)
         for method in sorted(route.methods or ()):
             operation = doc["paths"].get(route.path_format, {}).get(method.lower())
             if operation is not None:
-                _complete_operation(operation, route, method)
+                _secure(operation, roles)
+                _detail_422(operation)
 
 
 def api_routes(app: FastAPI) -> Iterator[Any]:
@@ -112,49 +70,6 @@ def api_routes(app: FastAPI) -> Iterator[Any]:
             yield context
 
 
-def _models() -> list[type[BaseModel]]:
-    return [m.ErrorBody, m.NotReady, *dict.fromkeys(BODIES.values())]
-
-
-def _complete_operation(operation: dict[str, Any], route: Any, method: str) -> None:
-    key = (method, route.path_format)
-    responses = operation.setdefault("responses", {})
-    ok = responses.setdefault("200", {"description": "Successful Response"})
-    if key in CONTENT:
-        ok["content"] = CONTENT[key]
-    elif key in BODIES and "$ref" not in _json_schema(ok):
-        ok["content"] = {"application/json": {"schema": _ref(BODIES[key].__name__)}}
-    if key == ("GET", "/readyz"):
-        responses["503"] = _response("Not ready: model or database", "NotReady")
-
-    roles = required_roles(route)
-    if roles is not None:
-        operation["security"] = [{"ApiKey": []}, {"Bearer": []}]
-        allowed = [*roles, "admin"] if roles and "admin" not in roles else list(roles)
-        note = f"API key role: {' or '.join(allowed)}." if allowed else "Any API key."
-        operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
-    for status in sorted(derived_errors(route, method, roles) | set(EXTRA_ERRORS.get(key, ()))):
-        current = responses.get(str(status))
-        if current is None or _is_fastapi_422(current):
-            responses[str(status)] = _response(ERRORS[status], "ErrorBody")
-
-
-def derived_errors(route: Any, method: str, roles: tuple[str, ...] | None) -> set[int]:
-    dependant = route.dependant
-    errors: set[int] = set()
-    if roles is not None:
-        errors |= {401, 403}
-    if _all_params(dependant, "path_params"):
-        errors.add(404)
-    if method in ("POST", "PUT", "PATCH"):
-        errors |= {413, 422}  # the body limit; a body that does not parse
-    if any(_all_params(dependant, kind) for kind in ("path_params", "query_params", "body_params")):
-        errors.add(422)
-    if any(call in (get_engine, get_store) for call in _calls(dependant)):
-        errors.add(503)
-    return errors
-
-
 def required_roles(route: Any) -> tuple[str, ...] | None:
     """The roles a route's `require_role` accepts (empty: any key); None when it needs no key."""
     for call in _calls(route.dependant):
@@ -164,31 +79,24 @@ def required_roles(route: Any) -> tuple[str, ...] | None:
     return None
 
 
+def _secure(operation: dict[str, Any], roles: tuple[str, ...] | None) -> None:
+    if roles is None:
+        return
+    operation["security"] = [{"ApiKey": []}, {"Bearer": []}]
+    allowed = [*roles, "admin"] if roles and "admin" not in roles else list(roles)
+    note = f"API key role: {' or '.join(allowed)}." if allowed else "Any API key."
+    operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
+
+
+def _detail_422(operation: dict[str, Any]) -> None:
+    response = operation.get("responses", {}).get("422")
+    schema = (response or {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if schema.get("$ref", "").endswith("/HTTPValidationError"):
+        operation["responses"]["422"] = {"description": ERRORS[422], "content": _ERROR_BODY}
+
+
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
     for sub in dependant.dependencies:
         if sub.call is not None:
             yield sub.call
         yield from _calls(sub)
-
-
-def _all_params(dependant: Dependant, kind: str) -> list[Any]:
-    found = list(getattr(dependant, kind))
-    for sub in dependant.dependencies:
-        found += _all_params(sub, kind)
-    return found
-
-
-def _json_schema(response: dict[str, Any]) -> dict[str, Any]:
-    return response.get("content", {}).get("application/json", {}).get("schema", {})
-
-
-def _is_fastapi_422(response: dict[str, Any]) -> bool:
-    return _json_schema(response).get("$ref", "").endswith("/HTTPValidationError")
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _response(description: str, model: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}

@@ -1,10 +1,10 @@
-"""The bodies of the HTTP API (notes/api.md), as Pydantic models for the OpenAPI document.
+"""Every shape of the HTTP API, in one place: the request bodies, and the answers that routes
+declare as `response_model=` (FastAPI builds the OpenAPI document from these).
 
-Documentation only: the routes build plain dicts (storage/records.py `to_api()`), and these
-models describe them so /docs, generated clients and the schema fuzzing test
-(tests/reliability/test_rel_fuzz.py, which checks every answer against this document) agree
-with what the server sends. Objects accept more fields than listed, so a new field in an
-answer is compatible; a field listed here must be there with the type shown.
+FastAPI checks each JSON answer against its model and sends the fields listed here, so a new
+field in an answer is added here first or it never leaves the server. Field order is the order
+the answers have always had; a model's docstring is its description in the document. Every
+error is `ErrorBody`; the statuses a route documents are on its decorator (`api.errors`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from counterscan.formats import MIME_TYPES, UNKNOWN_MIME
+from counterscan.serve.storage.fields import MAX_LEN
 
 Priority = Literal["high", "medium", "low"]
 
@@ -48,9 +51,15 @@ class BatchError(BaseModel):
     detail: str
 
 
-class BatchItemOk(ScoreResult):
+class _BatchSlot(BaseModel):
+    # Where a scored image sat in its batch; first in each result, as the route writes it.
+
     index: int = Field(ge=0)
     ok: Literal[True]
+
+
+class BatchItemOk(ScoreResult, _BatchSlot):  # _BatchSlot's fields come first
+    pass  # no docstring: it would become the schema's description
 
 
 class BatchItemFailed(BaseModel):
@@ -123,11 +132,12 @@ class SimilarMatch(BaseModel):
     id: str = Field(description="the matched item's id")
     item_id: str
     kind: Literal["exact", "near_duplicate", "similar"]
+    verdict: Verdict | None = Field(description="the matched item's latest verdict")
+    # One of the two, never both: the route sends only the fields it set (exclude_unset).
     similarity: float | None = Field(
         default=None, description="near_duplicate: aligned correlation; similar: embedding cosine"
     )
     distance: int | None = Field(default=None, description="exact copies: 0 (the same bytes)")
-    verdict: Verdict | None = Field(description="the matched item's latest verdict")
     score: float = Field(ge=0.0, le=1.0)
     priority: Priority
     listing_id: str | None
@@ -180,3 +190,75 @@ class Ready(BaseModel):
 class NotReady(BaseModel):
     status: Literal["not ready"]
     detail: str
+
+
+# ---------------------------------------------------------------------------- request bodies
+
+
+class VerdictIn(BaseModel):
+    verdict: Literal["counterfeit", "genuine", "unsure"]
+    note: str = Field("", max_length=MAX_LEN["note"])
+    inspector: str | None = Field(
+        None, max_length=MAX_LEN["inspector"], description="defaults to the API key's name"
+    )
+
+
+class ReloadRequest(BaseModel):
+    path: str | None = Field(None, description="ONNX file to serve; default: the current file")
+
+
+# The optional text of each scored image (POST /v1/score form fields, batch fields and keys).
+TEXT_FIELDS = ("listing_id", "source", "url")
+
+# POST /v1/score/batch reads its body itself (two encodings; a bad image marks only its own
+# result), so FastAPI cannot see the body: the route attaches this as `openapi_extra`.
+BATCH_REQUEST = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "images": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                        },
+                        **{f: {"type": "array", "items": {"type": "string"}} for f in TEXT_FIELDS},
+                    },
+                    "required": ["images"],
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "items": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "image_base64": {"type": "string"},
+                                    **{f: {"type": "string"} for f in TEXT_FIELDS},
+                                },
+                                "required": ["image_base64"],
+                            },
+                        }
+                    },
+                    "required": ["items"],
+                }
+            },
+        },
+    }
+}
+
+
+# ---------------------------------------------------------------------------- binary answers
+
+IMAGE_TYPES = (*MIME_TYPES, UNKNOWN_MIME)  # what a stored original can be served as
+
+
+def binary(*media_types: str) -> dict[str, Any]:
+    """A 200 answer of raw bytes (an image), for a route's `responses=`."""
+    schema = {"schema": {"type": "string", "format": "binary"}}
+    return {"content": dict.fromkeys(media_types, schema)}

@@ -23,15 +23,16 @@ import anyio.to_thread
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
 
 from counterscan.formats import mime_of, suffix_of
+from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import EngineDep, StoreDep
+from counterscan.serve.api.errors import error_responses
 from counterscan.serve.api.security import Principal, require_role
 from counterscan.serve.similar.service import SimilarDep
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
 from counterscan.serve.storage.evidence import image_format
-from counterscan.serve.storage.fields import ITEM_ID_RE, MAX_LEN
+from counterscan.serve.storage.fields import ITEM_ID_RE
 from counterscan.serve.storage.queue import MAX_LIMIT, MAX_OFFSET
 
 router = APIRouter(prefix="/v1", tags=["inspection"])
@@ -50,17 +51,16 @@ IMMUTABLE = {
     "Cache-Control": "private, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
 }
+# The errors of every route here that reads one item (similar.py's too).
+ITEM_ERRORS = error_responses(401, 403, 404, 422, 503)
 
 
-class VerdictIn(BaseModel):
-    verdict: Literal["counterfeit", "genuine", "unsure"]
-    note: str = Field("", max_length=MAX_LEN["note"])
-    inspector: str | None = Field(
-        None, max_length=MAX_LEN["inspector"], description="defaults to the API key's name"
-    )
-
-
-@router.get("/queue", summary="The inspection queue, riskiest first")
+@router.get(
+    "/queue",
+    summary="The inspection queue, riskiest first",
+    response_model=m.QueuePage,
+    responses=error_responses(401, 403, 422, 503),
+)
 def get_queue(
     _who: Inspector,
     store: StoreDep,
@@ -92,7 +92,12 @@ def get_queue(
     }
 
 
-@router.get("/items/{item_id}", summary="One item with its verdict history")
+@router.get(
+    "/items/{item_id}",
+    summary="One item with its verdict history",
+    response_model=m.ItemDetail,
+    responses=ITEM_ERRORS,
+)
 def get_item(item_id: ItemId, _who: Inspector, store: StoreDep) -> dict[str, Any]:
     return _item(store, item_id).to_api()
 
@@ -101,6 +106,7 @@ def get_item(item_id: ItemId, _who: Inspector, store: StoreDep) -> dict[str, Any
     "/items/{item_id}/image",
     summary="The stored original image, byte for byte",
     response_class=FileResponse,
+    responses={200: m.binary(*m.IMAGE_TYPES), **ITEM_ERRORS},
 )
 def get_image(
     item_id: ItemId,
@@ -129,7 +135,12 @@ def get_image(
     )
 
 
-@router.get("/items/{item_id}/thumbnail", summary="A JPEG thumbnail", response_class=FileResponse)
+@router.get(
+    "/items/{item_id}/thumbnail",
+    summary="A JPEG thumbnail",
+    response_class=FileResponse,
+    responses={200: m.binary("image/jpeg"), **ITEM_ERRORS},
+)
 def get_thumbnail(item_id: ItemId, _who: Inspector, store: StoreDep) -> FileResponse:
     item = _item(store, item_id)
     path = store.thumbnail_path(item)  # made now if it is missing
@@ -142,7 +153,8 @@ def get_thumbnail(item_id: ItemId, _who: Inspector, store: StoreDep) -> FileResp
     "/items/{item_id}/heatmap",
     summary="Heat map of where the model sees evidence, over the stored image (PNG)",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}}},
+    # 413 and 415 too: the stored image is decoded again for the model.
+    responses={200: m.binary("image/png"), **error_responses(401, 403, 404, 413, 415, 422, 503)},
 )
 async def get_heatmap(
     item_id: ItemId, _who: Inspector, store: StoreDep, engine: EngineDep
@@ -157,10 +169,15 @@ async def get_heatmap(
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-cache"})
 
 
-@router.post("/items/{item_id}/verdict", summary="Record a verdict (the history is kept)")
+@router.post(
+    "/items/{item_id}/verdict",
+    summary="Record a verdict (the history is kept)",
+    response_model=m.ItemDetail,
+    responses=error_responses(401, 403, 404, 413, 422, 503),
+)
 def post_verdict(
     item_id: ItemId,
-    body: VerdictIn,
+    body: m.VerdictIn,
     who: Inspector,
     store: StoreDep,
     background: BackgroundTasks,

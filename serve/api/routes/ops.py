@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Body, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import EngineDep
+from counterscan.serve.api.errors import error_responses
 from counterscan.serve.api.security import Principal, require_role
 from counterscan.serve.inference.engine import Engine
 from counterscan.serve.inference.reload import OnlyTheServedFile, reload_model, restart_workers
@@ -18,12 +19,17 @@ from counterscan.serve.metrics import Metrics
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
+@router.get("/healthz", summary="Liveness: the process answers", response_model=m.Health)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: model warmed up and database reachable")
+@router.get(
+    "/readyz",
+    summary="Readiness: model warmed up and database reachable",
+    response_model=m.Ready,
+    responses={503: {"model": m.NotReady, "description": "Not ready: model or database"}},
+)
 async def readyz(request: Request) -> JSONResponse:
     engine: Engine | None = getattr(request.app.state, "engine", None)
     store = getattr(request.app.state, "store", None)
@@ -34,7 +40,7 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "model_version": engine.contract.model_version})
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
 async def metrics(request: Request) -> Response:
     registry: Metrics = request.app.state.metrics
     store = getattr(request.app.state, "store", None)
@@ -49,22 +55,30 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
-@router.get("/v1/model", summary="The model being served (its contract)", tags=["model"])
+@router.get(
+    "/v1/model",
+    summary="The model being served (its contract)",
+    tags=["model"],
+    response_model=m.ModelInfo,
+    responses=error_responses(401, 503),  # any key may: never 403
+)
 def model_info(
     principal: Annotated[Principal, require_role()], engine: EngineDep
 ) -> dict[str, Any]:
     return engine.scorer.describe()
 
 
-class ReloadRequest(BaseModel):
-    path: str | None = Field(None, description="ONNX file to serve; default: the current file")
-
-
-@router.post("/v1/admin/reload", summary="Load a model, warm it up, then serve it", tags=["model"])
+@router.post(
+    "/v1/admin/reload",
+    summary="Load a model, warm it up, then serve it",
+    tags=["model"],
+    response_model=m.ModelInfo,
+    responses=error_responses(401, 403, 409, 413, 422),
+)
 async def admin_reload(
     request: Request,
     principal: Annotated[Principal, require_role("admin")],
-    body: Annotated[ReloadRequest | None, Body()] = None,
+    body: Annotated[m.ReloadRequest | None, Body()] = None,
 ) -> dict[str, Any]:
     engine: Engine = request.app.state.engine
     path = body.path if body else None

@@ -1,8 +1,8 @@
 """POST /v1/score (one image, multipart) and POST /v1/score/batch (multipart or JSON).
 
 The batch endpoint reads the body itself because it accepts two encodings; its OpenAPI entry
-describes both. A malformed request as a whole is 422; a bad image inside a good batch only
-marks its own result `ok: false`.
+(schemas.BATCH_REQUEST) describes both. A malformed request as a whole is 422; a bad image
+inside a good batch only marks its own result `ok: false`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import EngineDep, SettingsDep, StoreDep
+from counterscan.serve.api.errors import error_responses
+from counterscan.serve.api.schemas import TEXT_FIELDS
 from counterscan.serve.api.security import Principal, require_role
 from counterscan.serve.pipeline.prepare import ImageRejected
 from counterscan.serve.pipeline.scoring import Submission, score_submissions
@@ -26,10 +29,13 @@ from counterscan.serve.similar.service import SimilarDep
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
 TRUE_WORDS = ("1", "true", "yes", "on")
-TEXT_FIELDS = ("listing_id", "source", "url")
+# A photo's own problems (415 not an image, 413 too large) as well as the request's.
+SCORE_ERRORS = error_responses(401, 403, 413, 415, 422, 503)
 
 
-@router.post("/score", summary="Score one image")
+@router.post(
+    "/score", summary="Score one image", response_model=m.ScoreResult, responses=SCORE_ERRORS
+)
 async def score_one(
     image: Annotated[UploadFile, File(description="the photo (JPEG, PNG, WebP, HEIC, ...)")],
     principal: Annotated[Principal, require_role("crawler", "inspector")],
@@ -51,48 +57,13 @@ async def score_one(
     return outcome
 
 
-_BATCH_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "images": {
-                            "type": "array",
-                            "items": {"type": "string", "format": "binary"},
-                        },
-                        **{f: {"type": "array", "items": {"type": "string"}} for f in TEXT_FIELDS},
-                    },
-                    "required": ["images"],
-                }
-            },
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "items": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "image_base64": {"type": "string"},
-                                    **{f: {"type": "string"} for f in TEXT_FIELDS},
-                                },
-                                "required": ["image_base64"],
-                            },
-                        }
-                    },
-                    "required": ["items"],
-                }
-            },
-        },
-    }
-}
-
-
-@router.post("/score/batch", summary="Score a batch of images", openapi_extra=_BATCH_BODY)
+@router.post(
+    "/score/batch",
+    summary="Score a batch of images",
+    response_model=m.BatchResult,
+    responses=SCORE_ERRORS,
+    openapi_extra=m.BATCH_REQUEST,
+)
 async def score_batch(
     request: Request,
     principal: Annotated[Principal, require_role("crawler", "inspector")],

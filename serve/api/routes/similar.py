@@ -14,15 +14,22 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
+from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import StoreDep
-from counterscan.serve.api.routes.items import Inspector, ItemId
+from counterscan.serve.api.routes.items import ITEM_ERRORS, Inspector, ItemId
 from counterscan.serve.similar.service import SimilarDep, photo_of
 from counterscan.serve.storage import ItemNotFound
 
 router = APIRouter(prefix="/v1", tags=["inspection"])
 
 
-@router.get("/items/{item_id}/similar", summary="Confirmed cases this item's photo matches")
+@router.get(
+    "/items/{item_id}/similar",
+    summary="Confirmed cases this item's photo matches",
+    response_model=m.SimilarCases,
+    response_model_exclude_unset=True,  # a match has similarity or distance, not both
+    responses=ITEM_ERRORS,  # 503 also: similar cases not loaded yet
+)
 def get_similar(
     item_id: ItemId, _who: Inspector, store: StoreDep, similar: SimilarDep = None
 ) -> dict[str, Any]:
