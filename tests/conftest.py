@@ -18,15 +18,14 @@ skips and `-ra` says why. Expected failures (xfail) are not affected.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+
+from tests.helpers.photos import blobs, encode, labelled_photo
 
 STRICT_ENV = "COUNTERSCAN_TEST_STRICT"
 TEST_IMAGE_SIZE = 64
@@ -109,26 +108,12 @@ def _export_pretrained(out: Path) -> Path:
     return path
 
 
-def _draw_photo(counterfeit: bool, seed: int, size: int = 96) -> Image.Image:
-    """Genuine: a blue disc on a smooth background; counterfeit: the same plus a red square."""
-    rng = np.random.default_rng(seed)
-    coarse = rng.integers(60, 200, (3, 3, 3), dtype=np.uint8)
-    img = Image.fromarray(coarse).resize((size, size), Image.Resampling.BICUBIC)
-    draw = ImageDraw.Draw(img)
-    cx, cy = (int(v) for v in rng.integers(25, size - 25, 2))
-    draw.ellipse((cx - 18, cy - 18, cx + 18, cy + 18), fill=(30, 60, 200))
-    if counterfeit:
-        x, y = (int(v) for v in rng.integers(10, size - 40, 2))
-        draw.rectangle((x, y, x + 28, y + 28), fill=(230, 20, 20))
-    return img
-
-
 def _tiny_dataset(root: Path, per_class: int = 12) -> Path:
     """genuine/ and counterfeit/ folders, no manifest: the trainer splits by itself."""
     for label in ("genuine", "counterfeit"):
         (root / label).mkdir(parents=True, exist_ok=True)
         for i in range(per_class):
-            photo = _draw_photo(
+            photo = labelled_photo(
                 label == "counterfeit", seed=i + (1000 if label == "counterfeit" else 0)
             )
             photo.save(root / label / f"{i:03d}.jpg", quality=92)
@@ -217,17 +202,8 @@ def encode_image(
     **save: Any,
 ) -> bytes:
     """Photo-like (smooth colour blobs) image bytes, different per seed."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    coarse = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
-    img = Image.fromarray(coarse).resize((w, h), Image.Resampling.BICUBIC)
-    if mode != "RGB":
-        img = img.convert(mode)
-    buf = io.BytesIO()
-    if fmt.upper() in ("JPEG", "JPG") and "quality" not in save:
-        save["quality"] = 90
-    img.save(buf, format=fmt, **save)
-    return buf.getvalue()
+    img = blobs(size, seed)
+    return encode(img if mode == "RGB" else img.convert(mode), fmt, **save)
 
 
 @pytest.fixture

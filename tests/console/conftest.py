@@ -13,13 +13,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +22,8 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+
+from tests.helpers.live_server import LiveServer, ServerSpec
 
 CHROMIUM = Path(os.environ.get("COUNTERSCAN_TEST_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,16 +42,27 @@ PHONE = {"width": 390, "height": 844}
 START_TIMEOUT_S = 90.0
 
 
-@dataclass
-class LiveServer:
-    url: str
-    db_path: Path
-    log_path: Path
-    process: subprocess.Popen[bytes]
+class ConsoleServer:
+    """A real `counterscan serve` (tests/helpers/live_server.py) on its own SQLite file, with
+    what the console tests ask of it: score a photo as a crawler would, read the database."""
+
+    def __init__(self, root: Path, model: Path, api_keys: str = "") -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.db_path = root / "counterscan.db"
+        spec = ServerSpec(
+            model=model,
+            db=f"sqlite:///{self.db_path}",
+            data_dir=root / "store",
+            log_path=root / "server.log",
+            api_keys=api_keys,
+            env={"COUNTERSCAN_DECODE_THREADS": "1"},
+            log_level="warning",
+        )
+        self.live = LiveServer(spec).start(timeout=START_TIMEOUT_S)
+        self.url = self.live.url
 
     def client(self, key: str | None = None) -> httpx.Client:
-        headers = {"X-API-Key": key} if key else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30.0)
+        return self.live.client(key, timeout=30.0)
 
     def score(self, data: bytes, key: str | None = None, **fields: str) -> dict[str, Any]:
         """Score one photo through the API (how a crawler fills the queue)."""
@@ -68,63 +76,8 @@ class LiveServer:
         with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as conn:
             return conn.execute(query, params).fetchall()
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_server(root: Path, model: Path, api_keys: str = "") -> LiveServer:
-    root.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    db_path = root / "counterscan.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTERSCAN_")}
-    env.update(
-        COUNTERSCAN_DECODE_THREADS="1",
-        COUNTERSCAN_LOG_LEVEL="warning",
-    )
-    if api_keys:
-        env["COUNTERSCAN_API_KEYS"] = api_keys
-    command = [
-        sys.executable,
-        "-c",
-        "import sys; from counterscan.cli import main; sys.exit(main())",
-        "serve",
-        "--model", str(model),
-        "--db", f"sqlite:///{db_path}",
-        "--data-dir", str(root / "store"),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--threads", "1",
-    ]  # fmt: skip
-    log_path = root / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    server = LiveServer(f"http://127.0.0.1:{port}", db_path, log_path, process)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"counterscan serve exited: {log_path.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{server.url}/readyz", timeout=2.0).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    _stop(server)
-    pytest.fail(
-        f"counterscan serve not ready in {START_TIMEOUT_S:.0f}s: {log_path.read_text()[-2000:]}"
-    )
-
-
-def _stop(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    def stop(self) -> None:
+        self.live.stop()
 
 
 # The console server's model: the shared test model (trained or exported) with a contract of
@@ -182,25 +135,25 @@ def _with_training_record(model: Path, out: Path) -> Path:
 @pytest.fixture(scope="session")
 def console_server(
     onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
+) -> Iterator[ConsoleServer]:
     """The service with no keys (loopback only, every request allowed), serving the test
     model with a training record in its contract."""
     root = tmp_path_factory.mktemp("console-open")
     model = _with_training_record(onnx_model_path, root)
-    server = _start_server(root / "server", model)
+    server = ConsoleServer(root / "server", model)
     yield server
-    _stop(server)
+    server.stop()
 
 
 @pytest.fixture(scope="session")
 def keyed_server(
     onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
+) -> Iterator[ConsoleServer]:
     """The service with one inspector key: the page must ask for it."""
     keys = f"{INSPECTOR_KEY}:inspector:ana"
-    server = _start_server(tmp_path_factory.mktemp("console-keyed"), onnx_model_path, keys)
+    server = ConsoleServer(tmp_path_factory.mktemp("console-keyed"), onnx_model_path, keys)
     yield server
-    _stop(server)
+    server.stop()
 
 
 # Module scope, not session: Playwright's sync API runs an asyncio loop in this thread while it

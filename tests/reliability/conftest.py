@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib.util
 import os
-import secrets
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +24,9 @@ from typing import Any
 
 import pytest
 
-HERE = Path(__file__).parent
+from tests.helpers import hostile_images, live_server, pg_cluster
+from tests.helpers.pg_schema import fresh_schema
+
 PG_ENV = "COUNTERSCAN_TEST_PG_URL"
 
 # One key per role plus a second inspector (names say who gave a verdict).
@@ -39,28 +38,11 @@ KEYS = {
 }
 
 
-def _load(name: str) -> ModuleType:
-    """Load a helper module of this folder (tests run with --import-mode=importlib)."""
-    module_name = f"counterscan_reliability_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
 # Hypothesis (under schemathesis) keeps caches in ./.hypothesis; tests write only to tmp.
 if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
     _hypothesis_dir = tempfile.mkdtemp(prefix="counterscan-hypothesis-")
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = _hypothesis_dir
     atexit.register(shutil.rmtree, _hypothesis_dir, ignore_errors=True)
-
-hostile_images = _load("hostile_images")
-live_server = _load("live_server")
-pg_cluster = _load("pg_cluster")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -72,11 +54,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def hostile() -> ModuleType:
     return hostile_images
-
-
-@pytest.fixture(scope="session")
-def live() -> ModuleType:
-    return live_server
 
 
 @pytest.fixture(scope="session")
@@ -178,25 +155,8 @@ def module_server(onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh schema on the shared PostgreSQL server, dropped afterwards."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.schema import CreateSchema, DropSchema
-
-    from counterscan.serve.storage.db import normalise_url
-
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set (run `export {PG_ENV}=$(.ci/postgres.sh)`)")
-    schema = f"rel_{secrets.token_hex(6)}"
-    admin = create_engine(normalise_url(base))
-    try:
-        with admin.begin() as conn:
-            conn.execute(CreateSchema(schema))
-        url = normalise_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(DropSchema(schema, cascade=True, if_exists=True))
-        admin.dispose()
+    with fresh_schema("rel") as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ other's rows, even when they share one database.
 from __future__ import annotations
 
 import io
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from sqlalchemy import create_engine
-from sqlalchemy.schema import CreateSchema, DropSchema
 
 from counterscan.hashing import phash, phash_hex, sha256_bytes
 from counterscan.serve.storage import ItemRecord, Store
-from counterscan.serve.storage.db import normalise_url
-
-PG_ENV = "COUNTERSCAN_TEST_PG_URL"
+from tests.helpers.pg_schema import fresh_schema
+from tests.helpers.photos import blobs, encode
 
 
 @pytest.fixture(
@@ -36,20 +31,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'db' / 'counterscan.db'}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set (run `export {PG_ENV}=$(.ci/postgres.sh)`)")
-    schema = f"test_{secrets.token_hex(6)}"
-    admin = create_engine(normalise_url(base))
-    try:
-        with admin.begin() as conn:
-            conn.execute(CreateSchema(schema))
-        url = normalise_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(DropSchema(schema, cascade=True, if_exists=True))
-        admin.dispose()
+    with fresh_schema("test") as url:
+        yield url
 
 
 @pytest.fixture
@@ -66,13 +49,7 @@ def store(db_url: str, data_dir: Path) -> Iterator[Store]:
 
 def jpeg_bytes(seed: int, size: tuple[int, int] = (96, 64)) -> bytes:
     """A small photo-like JPEG that differs per seed (smooth blobs, not noise)."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    coarse = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
-    img = Image.fromarray(coarse).resize((w, h), Image.Resampling.BICUBIC)
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90)
-    return buf.getvalue()
+    return encode(blobs(size, seed), "JPEG")
 
 
 @pytest.fixture

@@ -6,23 +6,18 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.helpers.live_server import LiveServer, ServerSpec
+from tests.helpers.net import wait_until
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env() -> dict[str, str]:
@@ -31,16 +26,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _wait_until(check, timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+def _server(tmp_path: Path, model: Path, *args: str) -> LiveServer:
+    """`counterscan serve` on SQLite under tmp_path, its output in tmp_path/serve.log."""
+    spec = ServerSpec(
+        model=model,
+        db=f"sqlite:///{tmp_path / 'cs.db'}",
+        data_dir=tmp_path / "store",
+        log_path=tmp_path / "serve.log",
+        args=list(args),
+    )
+    return LiveServer(spec)
 
 
 def test_serve_process_end_to_end(
@@ -48,18 +43,11 @@ def test_serve_process_end_to_end(
 ):
     served = tmp_path / "model.onnx"
     shutil.copy(onnx_model_path, served)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "counterscan", "serve", "--model", str(served),
-         "--db", f"sqlite:///{tmp_path / 'cs.db'}", "--data-dir", str(tmp_path / "store"),
-         "--port", str(port), "--log-level", "info"],
-        stdout=log, stderr=subprocess.STDOUT, env=_env(),
-    )  # fmt: skip
+    server = _server(tmp_path, served).start()
+    proc = server.process
+    assert proc is not None
     try:
-        with httpx.Client(base_url=base, timeout=30) as http:
-            _wait_until(lambda: http.get("/readyz").status_code == 200, what="/readyz")
+        with httpx.Client(base_url=server.url, timeout=30) as http:
             r = http.post("/v1/score", files={"image": ("p.jpg", make_image(seed=1), "image/jpeg")})
             assert r.status_code == 200, r.text
             assert r.json()["model_version"] == model_contract.model_version
@@ -71,27 +59,27 @@ def test_serve_process_end_to_end(
             # Deploy a new model over the served file, then SIGHUP.
             shutil.copy(model_variant("v2"), served)
             proc.send_signal(signal.SIGHUP)
-            _wait_until(
-                lambda: http.get("/v1/model").json()["model_version"] == "v2", what="reload to v2"
+            wait_until(
+                lambda: http.get("/v1/model").json()["model_version"] == "v2",
+                timeout=60,
+                what="reload to v2",
             )
             # A broken file and SIGHUP: refused, v2 keeps serving, the process lives on.
             served.write_bytes(b"broken")
             proc.send_signal(signal.SIGHUP)
-            _wait_until(
-                lambda: 'outcome="refused"} 1.0' in http.get("/metrics").text, what="refusal"
+            wait_until(
+                lambda: 'outcome="refused"} 1.0' in http.get("/metrics").text,
+                timeout=60,
+                what="refusal",
             )
             assert proc.poll() is None
             assert http.get("/v1/model").json()["model_version"] == "v2"
             r = http.post("/v1/score", files={"image": ("p.jpg", make_image(seed=2), "image/jpeg")})
             assert r.status_code == 200 and r.json()["model_version"] == "v2"
-        proc.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises the signal: exit by SIGTERM.
-        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+        assert server.stop() in (0, -signal.SIGTERM)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
+        server.stop()
     text = (tmp_path / "serve.log").read_text()
     assert f"model reloaded: {model_contract.model_version} -> v2" in text
     assert "model reload refused" in text
@@ -158,25 +146,19 @@ def test_admin_reload_restarts_every_worker(tmp_path: Path, onnx_model_path, mod
     supervisor replace both workers; a broken file restarts nothing; another path is 409."""
     served = tmp_path / "model.onnx"
     shutil.copy(onnx_model_path, served)
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "counterscan", "serve", "--model", str(served), "--workers", "2",
-         "--db", f"sqlite:///{tmp_path / 'cs.db'}", "--data-dir", str(tmp_path / "store"),
-         "--port", str(port), "--log-level", "info"],
-        stdout=log, stderr=subprocess.STDOUT, env=_env(),
-    )  # fmt: skip
+    server = _server(tmp_path, served, "--workers", "2").start()
+    proc = server.process
+    assert proc is not None
 
     def versions(n: int = 12) -> set[str]:
         seen = set()
         for _ in range(n):  # a new connection each time, so both workers get asked
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as one:
+            with httpx.Client(base_url=server.url, timeout=30) as one:
                 seen.add(one.get("/v1/model").json()["model_version"])
         return seen
 
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
-            _wait_until(lambda: http.get("/readyz").status_code == 200, what="/readyz")
+        with httpx.Client(base_url=server.url, timeout=120) as http:
             before = versions()
             assert len(before) == 1 and "v2" not in before
 
@@ -190,16 +172,14 @@ def test_admin_reload_restarts_every_worker(tmp_path: Path, onnx_model_path, mod
             shutil.copy(model_variant("v2"), served)
             r = http.post("/v1/admin/reload")
             assert r.status_code == 200 and r.json()["model_version"] == "v2"
-            _wait_until(lambda: versions() == {"v2"}, timeout=120, what="both workers on v2")
+            wait_until(
+                lambda: versions() == {"v2"},
+                timeout=120,
+                what=f"both workers on v2; server log:\n{server.log_text()[-3000:]}",
+            )
         assert proc.poll() is None
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        server.stop()
     text = (tmp_path / "serve.log").read_text()
     assert text.count("restarting processes") == 1  # uvicorn's supervisor, once
     assert "model reload refused, workers not restarted" in text

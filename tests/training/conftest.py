@@ -11,24 +11,11 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+
+from tests.helpers.photos import labelled_photo
 
 TINY_IMAGE_SIZE = 64
-
-
-def draw_photo(counterfeit: bool, seed: int, size: int = 96) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    coarse = rng.integers(60, 200, (3, 3, 3), dtype=np.uint8)
-    img = Image.fromarray(coarse).resize((size, size), Image.Resampling.BICUBIC)
-    draw = ImageDraw.Draw(img)
-    cx, cy = rng.integers(25, size - 25, 2)
-    draw.ellipse((cx - 18, cy - 18, cx + 18, cy + 18), fill=(30, 60, 200))
-    if counterfeit:
-        x, y = rng.integers(10, size - 40, 2)
-        draw.rectangle((x, y, x + 28, y + 28), fill=(230, 20, 20))
-    return img
 
 
 def write_tiny_dataset(root: Path, *, with_split: bool = True, per_class: int = 20) -> Path:
@@ -39,7 +26,7 @@ def write_tiny_dataset(root: Path, *, with_split: bool = True, per_class: int = 
         for i in range(per_class):
             seed = i + (1000 if label == "counterfeit" else 0)
             rel = f"{label}/{i:03d}.jpg"
-            draw_photo(label == "counterfeit", seed).save(root / rel, quality=92)
+            labelled_photo(label == "counterfeit", seed).save(root / rel, quality=92)
             row = {"path": rel, "label": label, "group": f"{label}-{i // 2}"}
             if with_split:
                 group = i // 2  # 20 photos per class: 12 train, 6 val, 2 test

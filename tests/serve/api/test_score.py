@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.helpers.photos import blobs
+
 RESULT_KEYS = {
     "id", "score", "priority", "model_version", "sha256", "phash", "listing_id", "source", "url",
     "created_at", "cached", "heatmap_png_base64", "matches", "priority_reason",
@@ -71,31 +73,28 @@ def _encode(img: Image.Image, fmt: str, **save) -> bytes:
     return buf.getvalue()
 
 
-def _photo(size=(120, 90), seed=0) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    return Image.fromarray(rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)).resize(size)
-
-
 def _gif_two_frames() -> bytes:
-    frames = [_photo(seed=1).convert("P"), _photo(seed=2).convert("P")]
+    frames = [blobs((120, 90), seed=1).convert("P"), blobs((120, 90), seed=2).convert("P")]
     buf = io.BytesIO()
     frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100)
     return buf.getvalue()
 
 
 FORMATS = {
-    "jpeg": lambda: _encode(_photo(), "JPEG"),
-    "png_rgba": lambda: _encode(_photo().convert("RGBA"), "PNG"),
-    "png_palette_transparent": lambda: _encode(_photo().convert("P"), "PNG", transparency=0),
+    "jpeg": lambda: _encode(blobs((120, 90)), "JPEG"),
+    "png_rgba": lambda: _encode(blobs((120, 90)).convert("RGBA"), "PNG"),
+    "png_palette_transparent": lambda: _encode(
+        blobs((120, 90)).convert("P"), "PNG", transparency=0
+    ),
     "png_grey16": lambda: _encode(
         Image.fromarray((np.arange(120 * 90).reshape(90, 120) * 6).astype(np.uint16)), "PNG"
     ),
     "gif_animated": _gif_two_frames,
-    "webp": lambda: _encode(_photo(), "WEBP"),
-    "bmp": lambda: _encode(_photo(), "BMP"),
+    "webp": lambda: _encode(blobs((120, 90)), "WEBP"),
+    "bmp": lambda: _encode(blobs((120, 90)), "BMP"),
     "tiff_16bit": lambda: _encode(Image.new("I;16", (120, 90), 30000), "TIFF"),
-    "jpeg_cmyk": lambda: _encode(_photo().convert("CMYK"), "JPEG"),
-    "heic": lambda: _encode(_photo(), "HEIF"),
+    "jpeg_cmyk": lambda: _encode(blobs((120, 90)).convert("CMYK"), "JPEG"),
+    "heic": lambda: _encode(blobs((120, 90)), "HEIF"),
 }
 
 
@@ -109,7 +108,7 @@ def test_formats(app_client, kind: str) -> None:
 def test_exif_orientation_gives_the_displayed_size(app_client) -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise for display
-    data = _encode(_photo((400, 200)), "JPEG", exif=exif.tobytes())
+    data = _encode(blobs((400, 200)), "JPEG", exif=exif.tobytes())
     body = _score(app_client, data).json()
     item = app_client.get(f"/v1/items/{body['id']}").json()
     assert (item["width"], item["height"]) == (200, 400)

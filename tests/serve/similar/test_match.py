@@ -15,24 +15,7 @@ from counterscan.serve.similar.fingerprint import BYTES, Fingerprint, fingerprin
 from counterscan.serve.similar.index import VectorIndex
 from counterscan.serve.similar.matching import match_photo
 from counterscan.serve.similar.references import Photo, ReferenceSet
-
-
-def photo_bytes(seed: int, size: tuple[int, int] = (240, 200)) -> bytes:
-    """A photo-like image with detail at several scales (blobs plus sharp rectangles)."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    img = Image.fromarray(rng.integers(0, 256, (5, 5, 3), dtype=np.uint8)).resize(
-        size, Image.Resampling.BICUBIC
-    )
-    pixels = np.asarray(img).copy()
-    for _ in range(25):
-        x, y = int(rng.integers(0, w - 20)), int(rng.integers(0, h - 20))
-        pixels[y : y + int(rng.integers(4, 20)), x : x + int(rng.integers(4, 20))] = rng.integers(
-            0, 256, 3
-        )
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "JPEG", quality=92)
-    return buf.getvalue()
+from tests.helpers.photos import detailed_photo
 
 
 def photo(item_id: str, data: bytes, embedding: np.ndarray | None = None) -> Photo:
@@ -43,7 +26,7 @@ def photo(item_id: str, data: bytes, embedding: np.ndarray | None = None) -> Pho
 
 
 def test_fingerprint_round_trips_through_bytes() -> None:
-    fp = fingerprint(decode_image(photo_bytes(1)).rgb)
+    fp = fingerprint(decode_image(detailed_photo(1)).rgb)
     data = fp.to_bytes()
     assert len(data) == BYTES
     back = Fingerprint.from_bytes(data)
@@ -54,7 +37,7 @@ def test_fingerprint_round_trips_through_bytes() -> None:
 
 
 def test_alignment_recovers_a_crop_box() -> None:
-    original = photo_bytes(2)
+    original = detailed_photo(2)
     with Image.open(io.BytesIO(original)) as img:
         w, h = img.size
         cropped = img.crop((int(0.15 * w), 0, w, int(0.9 * h)))  # 15% off the left, 10% bottom
@@ -70,20 +53,20 @@ def test_alignment_recovers_a_crop_box() -> None:
 def test_every_copy_kind_matches_and_other_photos_do_not() -> None:
     refs = ReferenceSet("counterfeit")
     for seed in range(6):
-        refs.add(photo(f"ref{seed}", photo_bytes(seed)))
+        refs.add(photo(f"ref{seed}", detailed_photo(seed)))
     rng = np.random.default_rng(0)
     for kind in COPIES:
-        copy = make_copy(photo_bytes(3), kind, rng)
+        copy = make_copy(detailed_photo(3), kind, rng)
         found = match_photo(photo("q", copy), [refs])
         assert [m.item_id for m in found] == ["ref3"], kind
         assert found[0].kind == "near_duplicate" and found[0].verdict == "counterfeit"
-    exact = match_photo(photo("q", photo_bytes(4)), [refs])
+    exact = match_photo(photo("q", detailed_photo(4)), [refs])
     assert [(m.item_id, m.kind) for m in exact] == [("ref4", "exact")]
     assert exact[0].to_api() == {
         "item_id": "ref4", "kind": "exact", "verdict": "counterfeit", "distance": 0,
     }  # fmt: skip
     for seed in range(100, 110):
-        assert match_photo(photo("q", photo_bytes(seed)), [refs]) == []
+        assert match_photo(photo("q", detailed_photo(seed)), [refs]) == []
 
 
 def test_similar_needs_the_embedding_threshold_and_never_matches_itself() -> None:

@@ -3,12 +3,10 @@ counterfeit verdict, GET /v1/items/{id}/similar, and the v3 -> v4 schema step.""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 from sqlalchemy import inspect, select
 
 from counterscan.serve.similar.evaluate import make_copy
@@ -16,23 +14,7 @@ from counterscan.serve.storage import Store
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.db import make_engine
 from counterscan.serve.storage.legacy import create_legacy
-
-
-def listing_photo(seed: int) -> bytes:
-    """A 240x200 photo with detail at several scales, different per seed."""
-    rng = np.random.default_rng(seed)
-    img = Image.fromarray(rng.integers(0, 256, (5, 5, 3), dtype=np.uint8)).resize(
-        (240, 200), Image.Resampling.BICUBIC
-    )
-    pixels = np.asarray(img).copy()
-    for _ in range(25):
-        x, y = int(rng.integers(0, 220)), int(rng.integers(0, 180))
-        pixels[y : y + int(rng.integers(4, 20)), x : x + int(rng.integers(4, 20))] = rng.integers(
-            0, 256, 3
-        )
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "JPEG", quality=92)
-    return buf.getvalue()
+from tests.helpers.photos import detailed_photo
 
 
 def score(client: Any, data: bytes, listing: str) -> dict[str, Any]:
@@ -50,18 +32,18 @@ def verdict(client: Any, item_id: str, value: str) -> None:
 
 def test_copies_of_a_confirmed_counterfeit_jump_the_queue(app_client: Any) -> None:
     rng = np.random.default_rng(0)
-    original = score(app_client, listing_photo(1), "L-orig")
+    original = score(app_client, detailed_photo(1), "L-orig")
     assert original["matches"] == [] and original["priority_reason"] is None
     verdict(app_client, original["id"], "counterfeit")
 
     for kind in ("crop_20_side", "watermark", "jpeg_q40", "half_size"):
-        copy = score(app_client, make_copy(listing_photo(1), kind, rng), f"L-{kind}")
+        copy = score(app_client, make_copy(detailed_photo(1), kind, rng), f"L-{kind}")
         assert [(m["item_id"], m["kind"], m["verdict"]) for m in copy["matches"]] == [
             (original["id"], "near_duplicate", "counterfeit")
         ], kind
         assert copy["priority"] == "high"
         assert original["id"] in copy["priority_reason"]
-    other = score(app_client, listing_photo(2), "L-other")
+    other = score(app_client, detailed_photo(2), "L-other")
     assert other["matches"] == [] and other["priority_reason"] is None
 
     queue = app_client.get("/v1/queue", params={"priority": "high"}).json()["items"]
@@ -71,9 +53,9 @@ def test_copies_of_a_confirmed_counterfeit_jump_the_queue(app_client: Any) -> No
 
 def test_counterfeit_verdict_reflags_queued_copies(app_client: Any) -> None:
     rng = np.random.default_rng(1)
-    copy = score(app_client, make_copy(listing_photo(3), "crop_20_corner", rng), "L-copy")
-    unrelated = score(app_client, listing_photo(4), "L-unrelated")
-    original = score(app_client, listing_photo(3), "L-orig")
+    copy = score(app_client, make_copy(detailed_photo(3), "crop_20_corner", rng), "L-copy")
+    unrelated = score(app_client, detailed_photo(4), "L-unrelated")
+    original = score(app_client, detailed_photo(3), "L-orig")
     assert copy["priority_reason"] is None
     verdict(app_client, original["id"], "counterfeit")  # the re-flag runs after the answer
 
@@ -94,18 +76,18 @@ def test_counterfeit_verdict_reflags_queued_copies(app_client: Any) -> None:
     verdict(app_client, original["id"], "genuine")
     again = app_client.get(f"/v1/items/{copy['id']}/similar").json()["matches"]
     assert [m["verdict"]["verdict"] for m in again] == ["genuine"]
-    fresh = score(app_client, make_copy(listing_photo(3), "crop_10_centre", rng), "L-new")
+    fresh = score(app_client, make_copy(detailed_photo(3), "crop_10_centre", rng), "L-new")
     assert fresh["matches"][0]["verdict"] == "genuine" and fresh["priority_reason"] is None
 
 
 def test_references_are_loaded_at_start(make_client: Any) -> None:
     first = make_client()
-    original = score(first, listing_photo(5), "L-orig")
+    original = score(first, detailed_photo(5), "L-orig")
     verdict(first, original["id"], "counterfeit")
     first.__exit__(None, None, None)
     second = make_client()  # same database and data folder
     copy = score(
-        second, make_copy(listing_photo(5), "crop_20_centre", np.random.default_rng(2)), "L"
+        second, make_copy(detailed_photo(5), "crop_20_centre", np.random.default_rng(2)), "L"
     )
     assert [m["item_id"] for m in copy["matches"]] == [original["id"]]
 

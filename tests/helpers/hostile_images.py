@@ -6,7 +6,7 @@ for odd but real images, which must be scored like any other). In a batch the sa
 appears in that item's own result. Decompression bombs are real: their pixel data is a valid
 zlib stream of zeros (built from repeated flush blocks, so a 1.2 GB bomb takes milliseconds).
 
-Loaded by conftest.py (tests cannot import each other); tests get it through fixtures.
+Used by the reliability suite (tests/reliability/conftest.py parametrises over CASES).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ authentication, started and stopped with pg_ctl. Tests stop it under a running s
 touching the shared server other tests use.
 
 initdb refuses to run as root, so as root the cluster runs as the `postgres` system user (made
-by Debian's package), in a folder owned by it. Loaded by conftest.py.
+by Debian's package), in a folder owned by it.
 """
 
 from __future__ import annotations
@@ -17,15 +17,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.helpers.net import free_port
+
 ROLE = "counterscan"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ class Cluster:
         self.root = Path(tempfile.mkdtemp(prefix="counterscan-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "postgres.log"
-        self.port = _free_port()
+        self.port = free_port()
         self._user = self._run_as()
 
     @property

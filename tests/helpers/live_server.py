@@ -6,44 +6,25 @@ folder, its log captured to a file (to search it for secrets), and its memory re
 started again on the same database, or started inside a wrapper (e.g. `unshare` for a small
 tmpfs data disk).
 
-Loaded by conftest.py (tests cannot import each other); tests get it through fixtures.
+Used by the reliability, console and server-process tests.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from tests.helpers.net import free_port
+
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll `check` (transport errors count as "not yet") until it is true or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @dataclass
@@ -57,12 +38,13 @@ class ServerSpec:
     wrapper: list[str] = field(default_factory=list)  # e.g. ["unshare", "-rm", "sh", "-c", ...]
     port: int = field(default_factory=free_port)
     log_level: str = "info"
+    args: list[str] = field(default_factory=list)  # more `counterscan serve` options
 
     def command(self) -> list[str]:
         serve = [
             sys.executable, "-m", "counterscan", "serve", "--model", str(self.model),
             "--db", self.db, "--data-dir", str(self.data_dir), "--port", str(self.port),
-            "--log-level", self.log_level,
+            "--log-level", self.log_level, *self.args,
         ]  # fmt: skip
         return [*self.wrapper, *serve] if self.wrapper else serve
 
