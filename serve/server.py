@@ -10,6 +10,7 @@ there SIGHUP makes the supervisor restart the workers, which load the file afres
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from counterscan.errors import CounterscanError
 from counterscan.serve.api.security import check_exposure
 from counterscan.serve.malloc import limit_malloc_arenas
 from counterscan.serve.settings import Settings, default_threads, load_settings
+
+WORKER_READY_TIMEOUT_S = 120
 
 
 def serve(
@@ -79,6 +82,10 @@ def serve(
 
     store.close()
     os.environ.update(_environment(settings))
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+        # A restarted worker loads and warms up the model before it is ready; uvicorn's 5 s
+        # default is too short on a busy machine and aborts the restart (the old model stays).
+        common["timeout_worker_healthcheck"] = WORKER_READY_TIMEOUT_S
     uvicorn.run(
         "counterscan.serve.app:create_app", factory=True, workers=settings.workers, **common
     )

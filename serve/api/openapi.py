@@ -26,7 +26,7 @@ from pydantic.json_schema import models_json_schema
 
 from counterscan.formats import MIME_TYPES, UNKNOWN_MIME
 from counterscan.serve.api import schemas as m
-from counterscan.serve.api.deps import get_engine, get_store
+from counterscan.serve.api.deps import get_model, get_scoring, get_store
 
 ERRORS = {
     401: "No API key, or one the server does not know",
@@ -150,7 +150,7 @@ def derived_errors(route: Any, method: str, roles: tuple[str, ...] | None) -> se
         errors |= {413, 422}  # the body limit; a body that does not parse
     if any(_all_params(dependant, kind) for kind in ("path_params", "query_params", "body_params")):
         errors.add(422)
-    if any(call in (get_engine, get_store) for call in _calls(dependant)):
+    if any(call in (get_model, get_scoring, get_store) for call in _calls(dependant)):
         errors.add(503)
     return errors
 

@@ -1,6 +1,6 @@
 """`counterscan score`: offline bulk scoring of files and folders (crawler dumps).
 
-Same preprocessing as the service (`prepare.prepare`). Decoding runs in a thread pool one batch
+Same preprocessing as the service (`pipeline.prepare.prepare`). Decoding runs in a thread pool one batch
 ahead of the model, so the cores stay busy with both. One row per file, in a stable order
 (sorted paths); a file that cannot be read or decoded gets its error in its row.
 """
@@ -22,7 +22,7 @@ from counterscan.errors import CounterscanError
 from counterscan.formats import IMAGE_SUFFIXES
 from counterscan.serve.inference.batching import run_batch
 from counterscan.serve.inference.model import Scorer, Threads
-from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared, prepare
+from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared, check_size, prepare
 from counterscan.serve.settings import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
 
 COLUMNS = (
@@ -130,11 +130,10 @@ def _prepared_batches(
 
 def _prepare_file(path: Path, size: int, limits: Limits) -> Prepared | ImageRejected:
     try:
-        data = path.read_bytes()
+        check_size(path.stat().st_size, limits)  # before reading it
+        return prepare(path.read_bytes(), size, limits, photo_side=0)
     except OSError as e:
         return ImageRejected(0, f"cannot read the file: {e.strerror or e}")
-    try:
-        return prepare(data, size, limits, photo_side=0)
     except ImageRejected as e:
         return e
 

@@ -26,7 +26,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from counterscan.formats import mime_of, suffix_of
-from counterscan.serve.api.deps import EngineDep, StoreDep
+from counterscan.serve.api.deps import ScoringDep, StoreDep
 from counterscan.serve.api.security import Principal, require_role
 from counterscan.serve.similar.service import SimilarDep
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
@@ -145,14 +145,14 @@ def get_thumbnail(item_id: ItemId, _who: Inspector, store: StoreDep) -> FileResp
     responses={200: {"content": {"image/png": {}}}},
 )
 async def get_heatmap(
-    item_id: ItemId, _who: Inspector, store: StoreDep, engine: EngineDep
+    item_id: ItemId, _who: Inspector, store: StoreDep, scoring: ScoringDep
 ) -> Response:
     def load() -> bytes:
         item = _item(store, item_id)
         return _existing(store.image_path(item), item_id).read_bytes()
 
     data = await anyio.to_thread.run_sync(load)
-    png = await engine.aheatmap_png(data)
+    png = await scoring.heatmap_png(data)
     # Not immutable: a reloaded model draws a different map.
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-cache"})
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from counterscan.serve.api.deps import EngineDep
+from counterscan.serve.api.deps import ModelDep
 from counterscan.serve.api.security import Principal, require_role
-from counterscan.serve.inference.engine import Engine
 from counterscan.serve.inference.reload import OnlyTheServedFile, reload_model, restart_workers
+from counterscan.serve.inference.served import ServedModel
 from counterscan.serve.metrics import Metrics
 
 router = APIRouter(tags=["operations"])
@@ -25,13 +25,13 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="Readiness: model warmed up and database reachable")
 async def readyz(request: Request) -> JSONResponse:
-    engine: Engine | None = getattr(request.app.state, "engine", None)
+    model: ServedModel | None = getattr(request.app.state, "model", None)
     store = getattr(request.app.state, "store", None)
-    if engine is None or not engine.ready:
+    if model is None or not model.ready:
         return JSONResponse({"status": "not ready", "detail": "model not loaded"}, 503)
     if store is None or not await anyio.to_thread.run_sync(store.ping):
         return JSONResponse({"status": "not ready", "detail": "database unreachable"}, 503)
-    return JSONResponse({"status": "ready", "model_version": engine.contract.model_version})
+    return JSONResponse({"status": "ready", "model_version": model.contract.model_version})
 
 
 @router.get("/metrics", summary="Prometheus metrics")
@@ -50,10 +50,8 @@ async def metrics(request: Request) -> Response:
 
 
 @router.get("/v1/model", summary="The model being served (its contract)", tags=["model"])
-def model_info(
-    principal: Annotated[Principal, require_role()], engine: EngineDep
-) -> dict[str, Any]:
-    return engine.scorer.describe()
+def model_info(principal: Annotated[Principal, require_role()], model: ModelDep) -> dict[str, Any]:
+    return model.scorer.describe()
 
 
 class ReloadRequest(BaseModel):
@@ -66,9 +64,8 @@ async def admin_reload(
     principal: Annotated[Principal, require_role("admin")],
     body: Annotated[ReloadRequest | None, Body()] = None,
 ) -> dict[str, Any]:
-    engine: Engine = request.app.state.engine
     path = body.path if body else None
-    if engine.settings.workers == 1:
+    if request.app.state.settings.workers == 1:
         return (await reload_model(request.app, path)).describe()
     try:  # several worker processes: check the file, then have the supervisor restart them
         return (await restart_workers(request.app, path)).describe()
