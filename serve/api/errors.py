@@ -17,7 +17,7 @@ from counterscan.serve.storage import EvidenceUnwritable, ItemNotFound, StorageU
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error is `{"detail": "<words>"}` (notes/api.md)."""
+    """Every error is `{"detail": "<words>"}` (api/schemas.py ErrorBody)."""
 
     def detail(status: int, message: str) -> JSONResponse:
         return JSONResponse({"detail": message}, status_code=status)

@@ -1,4 +1,4 @@
-"""The bodies of the HTTP API (notes/api.md), as Pydantic models for the OpenAPI document.
+"""The bodies of the HTTP API, as Pydantic models for the OpenAPI document.
 
 Documentation only: the routes build plain dicts (storage/records.py `to_api()`), and these
 models describe them so /docs, generated clients and the schema fuzzing test
@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Priority = Literal["high", "medium", "low"]
+from counterscan.contract import BANDS
+
+Priority = Literal[BANDS]  # type: ignore[valid-type]  # "high" | "medium" | "low"
 
 
 class ErrorBody(BaseModel):

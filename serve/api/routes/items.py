@@ -25,6 +25,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from counterscan.contract import BANDS
 from counterscan.formats import mime_of, suffix_of
 from counterscan.serve.api.deps import ScoringDep, StoreDep
 from counterscan.serve.api.security import Principal, require_role
@@ -66,7 +67,7 @@ def get_queue(
     store: StoreDep,
     status: Literal["unreviewed", "reviewed", "all"] = "unreviewed",
     priority: Annotated[
-        list[str] | None, Query(description="high, medium, low; repeat or comma-separate")
+        list[str] | None, Query(description=f"{', '.join(BANDS)}; repeat or comma-separate")
     ] = None,
     source: str | None = None,
     since: Annotated[datetime | None, Query(description="ISO time; no zone = UTC")] = None,
