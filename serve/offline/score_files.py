@@ -118,7 +118,7 @@ def _prepared_batches(
     batches = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
 
     def submit(batch: list[Path]) -> list[Future[Prepared | ImageRejected]]:
-        return [pool.submit(_prepare_file, p, scorer.input_size, limits) for p in batch]
+        return [pool.submit(prepare_file, p, scorer.input_size, limits) for p in batch]
 
     pending = submit(batches[0])
     for k, batch in enumerate(batches):
@@ -128,7 +128,8 @@ def _prepared_batches(
         yield batch, [f.result() for f in current]
 
 
-def _prepare_file(path: Path, size: int, limits: Limits) -> Prepared | ImageRejected:
+def prepare_file(path: Path, size: int, limits: Limits) -> Prepared | ImageRejected:
+    """One file as `counterscan score` sees it: its model input etc., or why it cannot be scored."""
     try:
         check_size(path.stat().st_size, limits)  # before reading it
         return prepare(path.read_bytes(), size, limits, photo_side=0)
