@@ -23,6 +23,11 @@ OUTPUT_CAM = "cam"  # (N, h, w) float32 in [0, 1], coarse class-activation map
 
 LABEL_NAMES = LABELS  # index 1 is the positive class
 
+# The priority bands, highest first (the inspection queue's order); `Thresholds.priority` names
+# them, and the service's API, store and queue use these names.
+BANDS = ("high", "medium", "low")
+HIGH, MEDIUM, LOW = BANDS
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -38,10 +43,10 @@ class Thresholds:
 
     def priority(self, score: float) -> str:
         if score >= self.high:
-            return "high"
+            return HIGH
         if score < self.low:
-            return "low"
-        return "medium"
+            return LOW
+        return MEDIUM
 
 
 @dataclass(frozen=True)

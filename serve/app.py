@@ -2,14 +2,13 @@
 
 Nothing happens at import time. The lifespan loads the ONNX model, warms it up, opens the
 store and starts the micro-batcher; `/readyz` answers 200 only after all of that. Shared
-objects live on `app.state` (settings, metrics, keyring, engine, store) and reach the routes
+objects live on `app.state` (settings, metrics, keyring, model, scoring, store, similar) and reach the routes
 through `counterscan.serve.api.deps`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,25 +22,19 @@ from counterscan.errors import CounterscanError
 from counterscan.serve.api.errors import install_error_handlers
 from counterscan.serve.api.limits import BodyLimitMiddleware
 from counterscan.serve.api.openapi import install_openapi
-from counterscan.serve.api.routes import ops, score
+from counterscan.serve.api.routes import console, items, ops, score, similar
 from counterscan.serve.api.security import KeyRing
-from counterscan.serve.inference.engine import Engine
 from counterscan.serve.inference.model import Scorer, Threads
 from counterscan.serve.inference.reload import install_sighup, remove_sighup
+from counterscan.serve.inference.served import ServedModel
 from counterscan.serve.metrics import Metrics, MetricsMiddleware
+from counterscan.serve.pipeline.scoring import Scoring
 from counterscan.serve.settings import Settings, load_settings
 from counterscan.serve.similar.matching import MatchConfig
 from counterscan.serve.similar.service import SimilarCases, limit_blas_threads
 from counterscan.serve.storage import Store
 
 log = logging.getLogger("counterscan.serve")
-
-# Routers written alongside this file; included when present (see _optional_router).
-OPTIONAL_ROUTERS = (
-    "counterscan.serve.api.routes.items",
-    "counterscan.serve.api.routes.similar",
-    "counterscan.serve.api.routes.console",
-)
 
 
 def create_app(
@@ -57,20 +50,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine, opened = await _start(settings, metrics, scorer, store)
+        model, opened = await _start(settings, metrics, scorer, store)
+        scoring = Scoring(model, settings, metrics)
         try:
             app.state.similar = await anyio.to_thread.run_sync(_similar_cases, settings, opened)
         except BaseException:
-            await engine.stop()
-            await anyio.to_thread.run_sync(opened.close)
+            await _stop(model, scoring, opened)
             raise
-        app.state.engine, app.state.store = engine, opened
+        app.state.model, app.state.scoring, app.state.store = model, scoring, opened
         app.state.reload_lock = asyncio.Lock()
         sighup = settings.reload_on_sighup and install_sighup(app)
         log.info(
             "ready: model %s (input %dpx, %d ORT threads), database %s",
-            engine.contract.model_version,
-            engine.contract.input_size,
+            model.contract.model_version,
+            model.contract.input_size,
             settings.intra_op_threads,
             opened.backend,
         )
@@ -79,8 +72,7 @@ def create_app(
         finally:
             if sighup:
                 remove_sighup()
-            await engine.stop()
-            await anyio.to_thread.run_sync(opened.close)
+            await _stop(model, scoring, opened)
 
     app = FastAPI(
         title="counterscan",
@@ -97,19 +89,15 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
 
-    app.include_router(ops.router)
-    app.include_router(score.router)
-    for module in OPTIONAL_ROUTERS:
-        router = _optional_router(module)
-        if router is not None:
-            app.include_router(router)
+    for routes in (ops, score, items, similar, console):
+        app.include_router(routes.router)
     install_openapi(app)
     return app
 
 
 async def _start(
     settings: Settings, metrics: Metrics, scorer: Scorer | None, store: Store | None
-) -> tuple[Engine, Store]:
+) -> tuple[ServedModel, Store]:
     if scorer is None:
         if settings.model is None:
             raise CounterscanError("no model to serve: set COUNTERSCAN_MODEL or --model")
@@ -118,13 +106,19 @@ async def _start(
     if store is None:
         store = Store(settings.db_url, settings.data_dir)
         await anyio.to_thread.run_sync(store.open)
-    engine = Engine(scorer, settings, metrics)
+    model = ServedModel(scorer, settings, metrics)
     try:
-        await engine.start()  # warm-up, then the batcher
+        await model.start()  # warm-up, then the batcher
     except BaseException:
         await anyio.to_thread.run_sync(store.close)
         raise
-    return engine, store
+    return model, store
+
+
+async def _stop(model: ServedModel, scoring: Scoring, store: Store) -> None:
+    await model.stop()
+    scoring.close()
+    await anyio.to_thread.run_sync(store.close)
 
 
 def _similar_cases(settings: Settings, store: Store) -> SimilarCases:
@@ -143,13 +137,3 @@ def _body_limits(settings: Settings) -> Any:
         return single.get(path.rstrip("/") or "/", settings.max_body_bytes)
 
     return limit_for
-
-
-def _optional_router(module: str) -> Any:
-    try:
-        return importlib.import_module(module).router
-    except ModuleNotFoundError as e:
-        if e.name != module:
-            raise
-        log.warning("%s is missing; its routes are not served", module)
-        return None

@@ -3,10 +3,8 @@
 glibc gives threads that allocate at the same time arenas of their own, up to 8 per core. The
 service runs many threads (the request pool, decoders, the ORT thread, evidence writers); each
 arena keeps the freed memory of the large short-lived buffers it served (decoded photos, model
-inputs), so resident memory creeps up with load and never comes back. Measured with the soak of
-tests/reliability/test_rel_load.py (20 000 mixed requests, 16 clients, 2 cores): RSS 331 -> 509
-MiB with glibc's default and still growing at the end, 207 -> 286 MiB with 2 arenas, at the same
-throughput.
+inputs), so resident memory creeps up with load and never comes back; with 2 arenas it stays
+lower at the same throughput (the soak of tests/reliability/test_rel_load.py; bench/README.md).
 
 An operator's own MALLOC_ARENA_MAX wins. Other C libraries (musl, macOS) are left alone.
 """

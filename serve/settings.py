@@ -17,11 +17,12 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from counterscan.errors import CounterscanError
+from counterscan.images import DEFAULT_MAX_PIXELS
 
 ROLES = ("crawler", "inspector", "admin")
 MB = 1024 * 1024
 DEFAULT_MAX_IMAGE_BYTES = 20 * MB
-DEFAULT_MAX_IMAGE_PIXELS = 50_000_000  # above any phone camera, far below a decompression bomb
+DEFAULT_MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS  # above any phone camera, far below a bomb
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,9 @@ class Settings(BaseSettings):
 
     # --- micro-batching: concurrent requests share one ONNX Runtime call
     batching: bool = True
-    # Small batches: on 2 cores a larger batch costs more per image, not less (224 px, 2
-    # threads, CPU ms per image, fp32: batch 1 6.9, 2 6.9, 4 7.9, 8 8.8, 32 11.0, as the
-    # activations outgrow the caches; int8: 5.0-5.4 at 1-8), and ONNX Runtime keeps memory for
-    # the largest batch it has run (RSS 171 MB after batch 1, 280 MB after 8, 790 MB after 32).
-    # Measure again on bigger machines: `bench/bench_service.py --set batch_max_size=N`.
+    # Small batches: on 2 cores a larger batch costs more per image, not less, and ONNX Runtime
+    # keeps memory for the largest batch it has run (bench/README.md). Measure again on bigger
+    # machines: `bench/bench_service.py --set batch_max_size=N`.
     batch_max_size: int = Field(2, ge=1, le=1024)
     batch_max_wait_ms: float = Field(4.0, ge=0.0, le=1000.0)
     decode_threads: int = Field(default_factory=default_threads, ge=1, le=64)
@@ -121,7 +120,7 @@ class Settings(BaseSettings):
 
     # --- similar cases (counterscan.serve.similar): embedding cosine of a "similar" match
     # (depends on the model: measure with bench/bench_similar.py), and the number of
-    # references past which embedding search is approximate (faiss HNSW)
+    # references past which embedding search is approximate (faiss IVF, similar/index.py)
     similar_threshold: float = Field(0.92, gt=0.0, le=1.0)
     similar_ann_from: int = Field(20_000, ge=1)
 

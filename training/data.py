@@ -16,7 +16,6 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from counterscan.datasets.reader import Sample
 from counterscan.errors import CounterscanError
 from counterscan.images import ImageDecodeError, to_model_input
 from counterscan.progress import progress_bar
@@ -91,10 +90,6 @@ class PhotoDataset(torch.utils.data.Dataset):
         # channels-last view that a plain permute would give (measured: 170 vs 16 ms a photo).
         image = torch.from_numpy(self.images[i]).permute(2, 0, 1).contiguous()
         return self.transform(image), self.targets[i]
-
-
-def targets_of(samples: Sequence[Sample]) -> list[int]:
-    return [s.target for s in samples]
 
 
 def train_loader(

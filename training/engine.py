@@ -26,10 +26,6 @@ class EpochStats:
     photos: int
     seconds: float
 
-    @property
-    def photos_per_second(self) -> float:
-        return self.photos / self.seconds if self.seconds > 0 else 0.0
-
 
 def lr_factor(step: int, warmup_steps: int, total_steps: int, min_ratio: float) -> float:
     """Multiplier of the peak learning rate at optimizer step `step` (0-based).

@@ -10,7 +10,6 @@ is `None`, which JSON can carry, never NaN.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -225,7 +224,3 @@ def sigmoid(z: Any) -> np.ndarray:
     ez = np.exp(z[~pos])
     out[~pos] = ez / (1.0 + ez)
     return out
-
-
-def is_finite_number(x: Any) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)

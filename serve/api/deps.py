@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from counterscan.serve.inference.engine import Engine
-from counterscan.serve.metrics import Metrics
+from counterscan.serve.inference.served import ServedModel
+from counterscan.serve.pipeline.scoring import Scoring
 from counterscan.serve.settings import Settings
 from counterscan.serve.storage import Store
 
@@ -18,15 +18,16 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_metrics(request: Request) -> Metrics:
-    return request.app.state.metrics
-
-
-def get_engine(request: Request) -> Engine:
-    engine: Engine | None = getattr(request.app.state, "engine", None)
-    if engine is None or not engine.ready:
+def get_model(request: Request) -> ServedModel:
+    model: ServedModel | None = getattr(request.app.state, "model", None)
+    if model is None or not model.ready:
         raise HTTPException(503, "the model is not loaded yet")
-    return engine
+    return model
+
+
+def get_scoring(request: Request) -> Scoring:
+    get_model(request)  # scoring needs the model loaded and warm
+    return request.app.state.scoring
 
 
 def get_store(request: Request) -> Store:
@@ -36,7 +37,8 @@ def get_store(request: Request) -> Store:
     return store
 
 
-# For signatures: `engine: EngineDep` (ruff's B008 forbids calls in argument defaults).
-EngineDep = Annotated[Engine, Depends(get_engine)]
+# For signatures: `model: ModelDep` (ruff's B008 forbids calls in argument defaults).
+ModelDep = Annotated[ServedModel, Depends(get_model)]
+ScoringDep = Annotated[Scoring, Depends(get_scoring)]
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -13,10 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from counterscan.contract import BANDS
 from counterscan.formats import MIME_TYPES, UNKNOWN_MIME
 from counterscan.serve.storage.fields import MAX_LEN
 
-Priority = Literal["high", "medium", "low"]
+Priority = Literal[BANDS]  # type: ignore[valid-type]  # "high" | "medium" | "low"
 
 
 class ErrorBody(BaseModel):

@@ -1,9 +1,11 @@
 """Micro-batching: images from concurrent requests share one ONNX Runtime call.
 
-A CNN on CPU scores a batch of 16 far faster than 16 batches of one, so under load we gather
-whatever images are waiting (up to `max_size`, waiting at most `max_wait_s` after the first one)
-and score them together. The ORT call runs in one dedicated worker thread, so the event loop
-keeps accepting requests meanwhile; images that arrive during a call form the next batch.
+Under load, whatever images are waiting (up to `max_size`, waiting at most `max_wait_s` after
+the first one) are scored together, so one call serves many requests and the model never sits
+idle between them. Whether a larger batch is also cheaper per image depends on the machine (on 2
+cores it is not; bench/README.md), which is why the setting `batch_max_size` is small by
+default. The ORT call runs in one dedicated worker thread, so the event loop keeps accepting
+requests meanwhile; images that arrive during a call form the next batch.
 
     request A ──┐
     request B ──┼─> queue ─> collector task ─> [A, B, C] ─> ORT (worker thread) ─> futures
@@ -11,7 +13,7 @@ keeps accepting requests meanwhile; images that arrive during a call form the ne
 
 With batching off, every request makes its own ORT calls (for comparison and debugging), still
 one call at a time in the same worker thread: concurrent calls would each hold their own
-activations (measured, batch endpoint, 8 clients, 224 px: 2.5 GB server RSS with concurrent calls).
+activations (several times the memory; bench/README.md).
 """
 
 from __future__ import annotations
@@ -30,8 +32,14 @@ import numpy as np
 from counterscan.images import resize_to_square
 from counterscan.serve.inference.model import Scorer
 from counterscan.serve.metrics import Metrics
+from counterscan.serve.settings import Settings
 
 log = logging.getLogger("counterscan.serve")
+
+# The defaults are the service's settings (COUNTERSCAN_BATCH_MAX_SIZE, ..._MAX_WAIT_MS).
+_SETTINGS = Settings.model_fields
+DEFAULT_MAX_SIZE: int = _SETTINGS["batch_max_size"].default
+DEFAULT_MAX_WAIT_S: float = _SETTINGS["batch_max_wait_ms"].default / 1000.0
 
 
 class Scored(NamedTuple):
@@ -66,8 +74,8 @@ class MicroBatcher:
         get_scorer: Callable[[], Scorer],
         metrics: Metrics,
         *,
-        max_size: int = 32,
-        max_wait_s: float = 0.004,
+        max_size: int = DEFAULT_MAX_SIZE,
+        max_wait_s: float = DEFAULT_MAX_WAIT_S,
         enabled: bool = True,
     ) -> None:
         self.get_scorer = get_scorer

@@ -41,8 +41,7 @@ class Threads:
     intra_op: int
     inter_op: int = 1
     # Idle ORT threads spin-wait for work by default. In a service the cores are shared with
-    # decoding and storage threads; spinning took them away (measured on 2 busy cores: a batch
-    # of 1 at 224 px took 10 ms with 2 spinning threads, 6 ms without spinning or with 1 thread).
+    # decoding and storage threads, and spinning takes them away (bench/README.md).
     spinning: bool = False
 
     @classmethod

@@ -19,8 +19,8 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from counterscan.errors import CounterscanError
-from counterscan.serve.inference.engine import Engine
 from counterscan.serve.inference.model import Scorer, Threads
+from counterscan.serve.inference.served import ServedModel
 from counterscan.serve.metrics import Metrics
 
 log = logging.getLogger("counterscan.serve")
@@ -38,14 +38,12 @@ async def reload_model(app: FastAPI, path: str | Path | None = None) -> Scorer:
     Raises CounterscanError (HTTP 422) when the file is refused; the old model keeps serving.
     Reloads run one at a time.
     """
-    engine: Engine = app.state.engine
+    model: ServedModel = app.state.model
     metrics: Metrics = app.state.metrics
-    target = Path(path) if path else engine.scorer.path
+    target = Path(path) if path else model.scorer.path
     async with app.state.reload_lock:
-        scorer = await _load_or_refuse(
-            app, target, f"still serving {engine.contract.model_version}"
-        )
-        old = engine.swap(scorer)
+        scorer = await _load_or_refuse(app, target, f"still serving {model.contract.model_version}")
+        old = model.swap(scorer)
     metrics.reloads.labels("ok").inc()
     log.info(
         "model reloaded: %s -> %s (%s)",
@@ -59,9 +57,9 @@ async def reload_model(app: FastAPI, path: str | Path | None = None) -> Scorer:
 async def _load_or_refuse(app: FastAPI, path: Path, what_stays: str) -> Scorer:
     """load_warm in a worker thread; a refused file is counted, logged with `what_stays`, and
     raised as CounterscanError (HTTP 422) saying the old model keeps serving."""
-    engine: Engine = app.state.engine
+    model: ServedModel = app.state.model
     try:
-        return await anyio.to_thread.run_sync(load_warm, path, engine.threads)
+        return await anyio.to_thread.run_sync(load_warm, path, model.threads)
     except CounterscanError as e:
         app.state.metrics.reloads.labels("refused").inc()
         log.warning("model reload refused, %s: %s", what_stays, e)
@@ -78,11 +76,12 @@ async def restart_workers(app: FastAPI, path: str | Path | None = None) -> Score
     refused with CounterscanError and nothing restarts), then uvicorn's supervisor gets SIGHUP
     and replaces the workers one at a time, each loading the file afresh and taking requests
     only once it is ready. Returns the checked model, the one every worker will serve."""
-    engine: Engine = app.state.engine
-    served = engine.scorer.path
+    model: ServedModel = app.state.model
+    workers = app.state.settings.workers
+    served = model.scorer.path
     if path and Path(path).resolve() != served.resolve():
         raise OnlyTheServedFile(
-            f"this server runs {engine.settings.workers} worker processes, which can only "
+            f"this server runs {workers} worker processes, which can only "
             f"reload the served file {served}: copy the new model over it, then reload"
         )
     async with app.state.reload_lock:
@@ -91,7 +90,7 @@ async def restart_workers(app: FastAPI, path: str | Path | None = None) -> Score
     log.info(
         "model %s checked: restarting the %d workers (SIGHUP to supervisor %d)",
         scorer.contract.model_version,
-        engine.settings.workers,
+        workers,
         supervisor,
     )
     os.kill(supervisor, signal.SIGHUP)

@@ -1,6 +1,6 @@
 """`counterscan score`: offline bulk scoring of files and folders (crawler dumps).
 
-Same preprocessing as the service (`prepare.prepare`). Decoding runs in a thread pool one batch
+Same preprocessing as the service (`pipeline.prepare.prepare`). Decoding runs in a thread pool one batch
 ahead of the model, so the cores stay busy with both. One row per file, in a stable order
 (sorted paths); a file that cannot be read or decoded gets its error in its row.
 """
@@ -21,7 +21,7 @@ from counterscan.formats import IMAGE_SUFFIXES
 from counterscan.progress import progress_bar
 from counterscan.serve.inference.batching import run_batch
 from counterscan.serve.inference.model import Scorer, Threads
-from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared, prepare
+from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared, check_size, prepare
 from counterscan.serve.settings import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
 
 COLUMNS = (
@@ -117,7 +117,7 @@ def _prepared_batches(
     batches = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
 
     def submit(batch: list[Path]) -> list[Future[Prepared | ImageRejected]]:
-        return [pool.submit(_prepare_file, p, scorer.input_size, limits) for p in batch]
+        return [pool.submit(prepare_file, p, scorer.input_size, limits) for p in batch]
 
     pending = submit(batches[0])
     for k, batch in enumerate(batches):
@@ -127,13 +127,13 @@ def _prepared_batches(
         yield batch, [f.result() for f in current]
 
 
-def _prepare_file(path: Path, size: int, limits: Limits) -> Prepared | ImageRejected:
+def prepare_file(path: Path, size: int, limits: Limits) -> Prepared | ImageRejected:
+    """One file as `counterscan score` sees it: its model input etc., or why it cannot be scored."""
     try:
-        data = path.read_bytes()
+        check_size(path.stat().st_size, limits)  # before reading it
+        return prepare(path.read_bytes(), size, limits, photo_side=0)
     except OSError as e:
         return ImageRejected(0, f"cannot read the file: {e.strerror or e}")
-    try:
-        return prepare(data, size, limits, photo_side=0)
     except ImageRejected as e:
         return e
 

@@ -1,12 +1,11 @@
 """A bound on the images the service works on at once, so its memory does not grow with the
 number of clients.
 
-Each image being scored holds its decoded photo (kept for the thumbnail; 0.9 MB for a 0.3 MP
-listing photo), its model input and its upload. The model is the slowest step, so without a bound
-every waiting request decodes its images and holds them until its turn: measured, 32 clients
-posting batches of 32 at 224 px kept 1,024 images in flight and the server at 1.2-1.5 GB RSS.
-Requests beyond the bound wait, first come first served, before decoding anything; the model
-stays busy as long as the bound covers a few model calls.
+Each image being scored holds its decoded photo, its model input and its upload. The model is
+the slowest step, so without a bound every waiting request decodes its images and holds them
+until its turn (memory under load: bench/README.md). Requests beyond the bound wait, first come
+first served, before decoding anything; the model stays busy as long as the bound covers a few
+model calls.
 """
 
 from __future__ import annotations

@@ -1,12 +1,17 @@
 """Uploaded bytes -> what scoring and storage need: hashes, model input, size; or a rejection
 with the HTTP status that names the problem (413 too large, 415 not a supported image, 422
-malformed). Shared by the HTTP routes and the offline `counterscan score`, so both see the same
-pixels as training does (`images.decode_for_model` + `images.resize_to_square`).
+malformed). Shared by the service's pipeline and the offline `counterscan score`; the model
+input comes from `counterscan.images.decode_for_model` + `resize_to_square`, the one decode that
+training and `counterscan evaluate` use too (tests/test_pixel_parity.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -18,6 +23,11 @@ from counterscan.images import (
     decode_for_model,
     resize_to_square,
 )
+
+if TYPE_CHECKING:
+    from counterscan.serve.settings import Settings
+
+T = TypeVar("T")
 
 # ImageDecodeError.kind -> HTTP status
 _STATUS = {
@@ -48,6 +58,10 @@ class Limits:
     max_image_pixels: int
     min_image_side: int = 1  # pixels on the short side; smaller images are refused (422)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(settings.max_image_bytes, settings.max_image_pixels, settings.min_image_side)
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -60,10 +74,12 @@ class Prepared:
     photo: np.ndarray | None  # (H', W', 3) the photo at a reduced size: thumbnail, heat map
 
 
-def check_size(data: bytes, limits: Limits) -> None:
-    if len(data) > limits.max_image_bytes:
+def check_size(nbytes: int, limits: Limits) -> None:
+    """413 for an image of more than `limits.max_image_bytes`: checked once per image, before
+    it is hashed or decoded (the service's pipeline, the offline files' sizes on disk)."""
+    if nbytes > limits.max_image_bytes:
         raise ImageRejected(
-            413, f"image is {len(data)} bytes, more than the limit of {limits.max_image_bytes}"
+            413, f"image is {nbytes} bytes, more than the limit of {limits.max_image_bytes}"
         )
 
 
@@ -75,13 +91,12 @@ def prepare(
     sha256: str | None = None,
     photo_side: int = DECODE_MIN_SIDE,
 ) -> Prepared:
-    """Decode, hash and resize one image. Raises ImageRejected.
+    """Decode, hash and resize one image (its byte size already checked). Raises ImageRejected.
 
     `photo_side` > 0 also keeps the photo (thumbnail, heat map), with a short side of at least
     that many pixels (when the photo has them) but not much more, so a batch of 12 MP images
     does not hold 12 MP arrays; 0 keeps none.
     """
-    check_size(data, limits)
     try:
         decoded = decode_for_model(
             data,
@@ -102,6 +117,29 @@ def prepare(
         format=decoded.format,
         photo=_reduce(rgb, photo_side) if photo_side else None,
     )
+
+
+def try_prepare(
+    data: bytes, input_size: int, limits: Limits, *, sha256: str | None, photo_side: int
+) -> Prepared | ImageRejected:
+    """`prepare`, with a refusal returned instead of raised (one bad image in a batch)."""
+    try:
+        return prepare(data, input_size, limits, sha256=sha256, photo_side=photo_side)
+    except ImageRejected as e:
+        return e
+
+
+class DecodePool:
+    """Threads for decoding and drawing (Pillow releases the GIL), off the event loop."""
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="decode")
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def _reduce(rgb: np.ndarray, side: int) -> np.ndarray:

@@ -1,19 +1,10 @@
 """Nearest neighbours by cosine similarity over L2-normalised embeddings, exact or approximate.
 
-`VectorIndex` keeps every vector in a numpy matrix and answers with one matrix-vector product
-(exact). Past `ann_from` vectors (setting COUNTERSCAN_SIMILAR_ANN_FROM, default 20,000) it also
-keeps a faiss inverted-file index (IVF, 4 sqrt(N) lists, 8-bit scalar-quantised vectors, 32 lists
-probed) and answers from that; the similarities it returns are recomputed exactly from the float32
-copy. Measured with bench/bench_similar.py (1280-d random unit vectors, queries at cosine ~0.93
-to their original, one BLAS thread, on a 2-core machine busy with other jobs, so p95 is noisy):
-
-    references   exact numpy: median / p95     faiss IVF: median / p95, top-1 found, build
-    10,000       1.8 ms / 61 ms                0.16 ms / 0.34 ms, 100%, 8 s
-    100,000      110 ms / 187 ms               0.55 ms / 49 ms, 99.5%, 52 s
-
-Exact search reads all N x 1280 floats per query (512 MB at 100k), so it is memory-bound; at
-20,000 it is still ~4 ms. IVF lists are retrained when the set has doubled since training.
-HNSW was measured too and dropped: 203 s to build at 100k, and it cannot remove entries.
+`VectorIndex` answers exactly (one matrix-vector product) while it is small. Past `ann_from`
+vectors (COUNTERSCAN_SIMILAR_ANN_FROM) exact search is memory-bound and slow, so it also keeps a
+faiss inverted-file index (IVF, 8-bit scalar-quantised, retrained when the set has doubled) and
+answers from that, with the similarities recomputed exactly. HNSW was dropped: slow to build, and
+it cannot remove entries. Timings and recall: bench/README.md (bench/bench_similar.py).
 
 faiss is imported only when an index grows past `ann_from` (a serving install without faiss
 still works, exactly, and logs that it is slower).
@@ -28,7 +19,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-ANN_FROM = 20_000  # vectors; below this exact search is fast enough (see the table above)
+ANN_FROM = 20_000  # vectors; below this exact search is fast enough (bench/README.md)
 NPROBE = 32  # inverted lists scanned per query (of 4 sqrt(N)): recall vs time
 TRAIN_SAMPLE = 30_000  # vectors the k-means clustering learns from
 

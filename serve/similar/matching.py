@@ -7,19 +7,11 @@
     similar         another photo of the same product: model embeddings with a cosine of at
                     least SIMILAR
 
-How the thresholds were chosen (bench/bench_similar.py; tests/serve/similar/test_quality.py
-measures them again on a fresh set): on 300 generated listing photos (counterscan data synth,
-seed 11, scale 0.75) and 10 kinds of copies of 75 of them (JPEG q40, half size, 10% and 20%
-centred crops, 20% off one side, 20% off two sides at a corner, uneven crops, a text watermark
-plus a sticker, all at once), among the candidates each stage passes on:
-- copies: colour >= 0.929, aligned >= 0.760; photos of other items (the same brand included):
-  no pair had both colour >= 0.90 and aligned >= 0.73 (with colour >= 0.92 the best aligned was
-  0.686; with aligned >= 0.75 the best colour 0.893). Hence COLOUR 0.91 and NEAR_DUPLICATE 0.74,
-  halfway into both gaps. Neither test alone separates them.
-- embeddings depend on the model: the tiny test model gives re-shoots of one item a median
-  cosine of 0.77 and other items of the same brand up to 0.91, so SIMILAR defaults to 0.92
-  (precision first: a similar match raises the priority). Measure it again for a new model
-  (bench/bench_similar.py --model) and set COUNTERSCAN_SIMILAR_THRESHOLD.
+The thresholds sit halfway into the gaps that bench/bench_similar.py measured between copies
+and photos of other items (bench/README.md); neither test alone separates them, and
+tests/serve/similar/test_quality.py checks them again on a fresh set. SIMILAR depends on the
+model (precision first: a similar match raises the priority): measure it again for a new model
+(bench/bench_similar.py --model) and set COUNTERSCAN_SIMILAR_THRESHOLD.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import Depends, Request
 
+from counterscan.contract import HIGH
 from counterscan.errors import CounterscanError
 from counterscan.images import ImageDecodeError, decode_image
 from counterscan.serve.similar.fingerprint import Fingerprint, fingerprint
@@ -40,8 +41,7 @@ _REFLAG_PAGE = 500
 
 def limit_blas_threads() -> None:
     """Matching multiplies small matrices; several BLAS threads per product only spin against
-    ONNX Runtime and the decoding threads (measured: 0.3 ms with one thread, 30-60 ms with two
-    on a busy 2-core machine). Applies to the whole process."""
+    ONNX Runtime and the decoding threads (bench/README.md). Applies to the whole process."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - a serve install has it
@@ -53,6 +53,7 @@ class SimilarCases:
     def __init__(self, config: MatchConfig | None = None, *, ann_from: int = ANN_FROM) -> None:
         self.config = config or MatchConfig()
         self.sets = {v: ReferenceSet(v, ann_from=ann_from) for v in REFERENCE_VERDICTS}
+        self.unreadable_fingerprints = 0  # stored fingerprints the re-flag scan could not read
 
     def __len__(self) -> int:
         return sum(len(s) for s in self.sets.values())
@@ -97,7 +98,7 @@ class SimilarCases:
             return record
         reason = reason_for(hit)
         if store.raise_priority(record.id, reason):
-            return replace(record, priority="high", priority_reason=reason)
+            return replace(record, priority=HIGH, priority_reason=reason)
         return record
 
     def reflag(self, store: Store, reference: Photo) -> list[str]:
@@ -105,13 +106,23 @@ class SimilarCases:
         single = ReferenceSet("counterfeit")
         single.add(reference)
         raised: list[tuple[ItemRecord, Match]] = []
+        unreadable: list[str] = []
         for page in _unreviewed_pages(store):
-            for record in _plausible(page, reference, self.config):
+            for record in _plausible(page, reference, self.config, unreadable):
                 found = match_photo(photo_of(record, None), [single], self.config)
                 if found and record.priority_reason is None:
                     raised.append((record, found[0]))
         # Raised only after the scan: raising reorders the queue the scan pages through.
         done = [r.id for r, m in raised if store.raise_priority(r.id, reason_for(m))]
+        if unreadable:
+            # One bad row must not stop the scan: compared without its colours, and counted.
+            self.unreadable_fingerprints += len(unreadable)
+            log.warning(
+                "similar cases: %d queued items have an unreadable fingerprint (e.g. %s); "
+                "matched without it",
+                len(unreadable),
+                ", ".join(unreadable[:5]),
+            )
         if done:
             log.info(
                 "similar cases: %d queued items match new counterfeit %s",
@@ -165,10 +176,12 @@ def _unreviewed_pages(store: Store) -> Iterable[list[ItemRecord]]:
             return
 
 
-def _plausible(page: list[ItemRecord], reference: Photo, config: MatchConfig) -> list[ItemRecord]:
+def _plausible(
+    page: list[ItemRecord], reference: Photo, config: MatchConfig, unreadable: list[str]
+) -> list[ItemRecord]:
     """The items of a page that could match the reference at all (same bytes, colours alike
     enough for a near-duplicate, or embeddings alike enough): cheap tests, so that only these
-    are aligned."""
+    are aligned. Items whose stored fingerprint cannot be read are added to `unreadable`."""
     out = []
     hist = reference.fingerprint.hist if reference.fingerprint is not None else None
     for record in page:
@@ -176,10 +189,14 @@ def _plausible(page: list[ItemRecord], reference: Photo, config: MatchConfig) ->
             out.append(record)
             continue
         if hist is not None and record.fingerprint is not None:
-            other = Fingerprint.from_bytes(record.fingerprint).hist
-            if float(other @ hist) >= config.colour:
-                out.append(record)
-                continue
+            try:
+                other = Fingerprint.from_bytes(record.fingerprint).hist
+            except ValueError:
+                unreadable.append(record.id)
+            else:
+                if float(other @ hist) >= config.colour:
+                    out.append(record)
+                    continue
         if (
             reference.embedding is not None
             and record.embedding is not None

@@ -36,9 +36,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from counterscan.contract import BANDS
+
 SCHEMA_VERSION = 4  # the newest revision in migrations/versions/ (a test keeps them equal)
 
-PRIORITIES = ("high", "medium", "low")  # queue order
+PRIORITIES = BANDS  # queue order
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 VERDICTS = ("counterfeit", "genuine", "unsure")
 STATUSES = ("unreviewed", "reviewed")

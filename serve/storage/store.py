@@ -24,6 +24,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
+from counterscan.contract import HIGH
 from counterscan.errors import CounterscanError
 from counterscan.serve.storage import queue as q
 from counterscan.serve.storage import schema as s
@@ -304,9 +305,7 @@ class Store:
             changed = conn.execute(
                 update(s.items)
                 .where(t.id == item_id, t.status == "unreviewed", t.priority_reason.is_(None))
-                .values(
-                    priority="high", priority_rank=s.PRIORITY_RANK["high"], priority_reason=reason
-                )
+                .values(priority=HIGH, priority_rank=s.PRIORITY_RANK[HIGH], priority_reason=reason)
             ).rowcount
         return bool(changed)
 

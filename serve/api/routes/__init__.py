@@ -3,5 +3,6 @@
 score    POST /v1/score, POST /v1/score/batch
 ops      /healthz, /readyz, /metrics, GET /v1/model, POST /v1/admin/reload
 items    the inspection queue, items, their images and verdicts
-console  the inspector console page and its static files
+similar  GET /v1/items/{id}/similar: the reviewed cases an item matches
+console  the inspector console page, its static files and /static/limits.json
 """

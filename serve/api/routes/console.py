@@ -3,7 +3,8 @@
 The page itself needs no key (it holds no data); every call it makes goes through the `/v1` API,
 which asks for one. There is no build step, so the static files keep their names from release to
 release: browsers must revalidate them (`no-cache` + ETag) instead of caching them blindly, or an
-upgraded server would run yesterday's script.
+upgraded server would run yesterday's script. `/static/limits.json` is made here, not stored:
+the longest text the server keeps per field (storage/fields.py), so the page never accepts more.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from counterscan.serve.storage.fields import MAX_LEN
+
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+LIMITS_FILE = "limits.json"  # /static/limits.json, made from the server's own limits
 
 # Everything the page loads comes from this server; nothing inline, nothing third-party.
 # Images: thumbnails are fetched with the key and shown as blob: URLs, heat maps as data: URLs.
@@ -38,7 +42,10 @@ class ConsoleStaticFiles(StaticFiles):
     """StaticFiles that adds the console's cache and security headers to every answer."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
+        if path == LIMITS_FILE:
+            response: Response = JSONResponse({"max_len": MAX_LEN})
+        else:
+            response = await super().get_response(path, scope)
         response.headers.update(CONSOLE_HEADERS)
         return response
 

@@ -24,9 +24,10 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
+from counterscan.contract import BANDS
 from counterscan.formats import mime_of, suffix_of
 from counterscan.serve.api import schemas as m
-from counterscan.serve.api.deps import EngineDep, StoreDep
+from counterscan.serve.api.deps import ScoringDep, StoreDep
 from counterscan.serve.api.errors import error_responses
 from counterscan.serve.api.security import Principal, require_role
 from counterscan.serve.similar.service import SimilarDep
@@ -66,7 +67,7 @@ def get_queue(
     store: StoreDep,
     status: Literal["unreviewed", "reviewed", "all"] = "unreviewed",
     priority: Annotated[
-        list[str] | None, Query(description="high, medium, low; repeat or comma-separate")
+        list[str] | None, Query(description=f"{', '.join(BANDS)}; repeat or comma-separate")
     ] = None,
     source: str | None = None,
     since: Annotated[datetime | None, Query(description="ISO time; no zone = UTC")] = None,
@@ -157,14 +158,14 @@ def get_thumbnail(item_id: ItemId, _who: Inspector, store: StoreDep) -> FileResp
     responses={200: m.binary("image/png"), **error_responses(401, 403, 404, 413, 415, 422, 503)},
 )
 async def get_heatmap(
-    item_id: ItemId, _who: Inspector, store: StoreDep, engine: EngineDep
+    item_id: ItemId, _who: Inspector, store: StoreDep, scoring: ScoringDep
 ) -> Response:
     def load() -> bytes:
         item = _item(store, item_id)
         return _existing(store.image_path(item), item_id).read_bytes()
 
     data = await anyio.to_thread.run_sync(load)
-    png = await engine.aheatmap_png(data)
+    png = await scoring.heatmap_png(data)
     # Not immutable: a reloaded model draws a different map.
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-cache"})
 

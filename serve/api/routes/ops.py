@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from counterscan.serve.api import schemas as m
-from counterscan.serve.api.deps import EngineDep
+from counterscan.serve.api.deps import ModelDep
 from counterscan.serve.api.errors import error_responses
 from counterscan.serve.api.security import Principal, require_role
-from counterscan.serve.inference.engine import Engine
 from counterscan.serve.inference.reload import OnlyTheServedFile, reload_model, restart_workers
+from counterscan.serve.inference.served import ServedModel
 from counterscan.serve.metrics import Metrics
 
 router = APIRouter(tags=["operations"])
@@ -31,13 +31,13 @@ def healthz() -> dict[str, str]:
     responses={503: {"model": m.NotReady, "description": "Not ready: model or database"}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    engine: Engine | None = getattr(request.app.state, "engine", None)
+    model: ServedModel | None = getattr(request.app.state, "model", None)
     store = getattr(request.app.state, "store", None)
-    if engine is None or not engine.ready:
+    if model is None or not model.ready:
         return JSONResponse({"status": "not ready", "detail": "model not loaded"}, 503)
     if store is None or not await anyio.to_thread.run_sync(store.ping):
         return JSONResponse({"status": "not ready", "detail": "database unreachable"}, 503)
-    return JSONResponse({"status": "ready", "model_version": engine.contract.model_version})
+    return JSONResponse({"status": "ready", "model_version": model.contract.model_version})
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
@@ -62,10 +62,8 @@ async def metrics(request: Request) -> Response:
     response_model=m.ModelInfo,
     responses=error_responses(401, 503),  # any key may: never 403
 )
-def model_info(
-    principal: Annotated[Principal, require_role()], engine: EngineDep
-) -> dict[str, Any]:
-    return engine.scorer.describe()
+def model_info(principal: Annotated[Principal, require_role()], model: ModelDep) -> dict[str, Any]:
+    return model.scorer.describe()
 
 
 @router.post(
@@ -80,9 +78,8 @@ async def admin_reload(
     principal: Annotated[Principal, require_role("admin")],
     body: Annotated[m.ReloadRequest | None, Body()] = None,
 ) -> dict[str, Any]:
-    engine: Engine = request.app.state.engine
     path = body.path if body else None
-    if engine.settings.workers == 1:
+    if request.app.state.settings.workers == 1:
         return (await reload_model(request.app, path)).describe()
     try:  # several worker processes: check the file, then have the supervisor restart them
         return (await restart_workers(request.app, path)).describe()

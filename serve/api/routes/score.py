@@ -17,12 +17,12 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from counterscan.serve.api import schemas as m
-from counterscan.serve.api.deps import EngineDep, SettingsDep, StoreDep
+from counterscan.serve.api.deps import ScoringDep, SettingsDep, StoreDep
 from counterscan.serve.api.errors import error_responses
 from counterscan.serve.api.schemas import TEXT_FIELDS
 from counterscan.serve.api.security import Principal, require_role
+from counterscan.serve.pipeline.job import Submission
 from counterscan.serve.pipeline.prepare import ImageRejected
-from counterscan.serve.pipeline.scoring import Submission, score_submissions
 from counterscan.serve.settings import Settings
 from counterscan.serve.similar.service import SimilarDep
 
@@ -39,7 +39,7 @@ SCORE_ERRORS = error_responses(401, 403, 413, 415, 422, 503)
 async def score_one(
     image: Annotated[UploadFile, File(description="the photo (JPEG, PNG, WebP, HEIC, ...)")],
     principal: Annotated[Principal, require_role("crawler", "inspector")],
-    engine: EngineDep,
+    scoring: ScoringDep,
     store: StoreDep,
     listing_id: Annotated[str | None, Form()] = None,
     source: Annotated[str | None, Form()] = None,
@@ -47,11 +47,11 @@ async def score_one(
     heatmap: Annotated[str | None, Form(description='"true" or "1" for a heat map')] = None,
     similar: SimilarDep = None,
 ) -> dict[str, Any]:
-    data = await _read_upload(image, engine.limits.max_image_bytes)
-    sub = Submission(data, _blank_none(listing_id), _blank_none(source), _blank_none(url))
-    (outcome,) = await score_submissions(
-        [sub], engine, store, heatmap=_is_true(heatmap), similar=similar
+    data, size = await _read_upload(image, scoring.limits.max_image_bytes)
+    sub = Submission(
+        data, _blank_none(listing_id), _blank_none(source), _blank_none(url), size=size
     )
+    (outcome,) = await scoring.score([sub], store, heatmap=_is_true(heatmap), similar=similar)
     if isinstance(outcome, ImageRejected):
         raise HTTPException(outcome.status, outcome.detail)
     return outcome
@@ -67,14 +67,14 @@ async def score_one(
 async def score_batch(
     request: Request,
     principal: Annotated[Principal, require_role("crawler", "inspector")],
-    engine: EngineDep,
+    scoring: ScoringDep,
     store: StoreDep,
     settings: SettingsDep,
     similar: SimilarDep = None,
 ) -> dict[str, Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
-        items = await _multipart_items(request, settings)
+        items = await _multipart_items(request, settings, scoring.limits.max_image_bytes)
     elif kind == "application/json" or kind.endswith("+json"):
         items = _json_items(await request.body(), settings.max_batch_images)
     else:
@@ -82,13 +82,13 @@ async def score_batch(
             415, "send the batch as multipart/form-data (field images) or application/json"
         )
     good = [(i, s) for i, s in enumerate(items) if isinstance(s, Submission)]
-    outcomes = await score_submissions([s for _, s in good], engine, store, similar=similar)
+    outcomes = await scoring.score([s for _, s in good], store, similar=similar)
     results: list[Any] = list(items)
     for (i, _), outcome in zip(good, outcomes, strict=True):
         results[i] = outcome
     return {
         "results": [_batch_entry(i, r) for i, r in enumerate(results)],
-        "model_version": engine.contract.model_version,
+        "model_version": scoring.model.contract.model_version,
     }
 
 
@@ -99,7 +99,7 @@ def _batch_entry(index: int, result: dict[str, Any] | ImageRejected) -> dict[str
 
 
 async def _multipart_items(
-    request: Request, settings: Settings
+    request: Request, settings: Settings, max_image_bytes: int
 ) -> list[Submission | ImageRejected]:
     limit = settings.max_batch_images
     try:
@@ -110,12 +110,12 @@ async def _multipart_items(
             raise HTTPException(413, f"a batch may hold at most {limit} images") from None
         raise
     try:
-        return await _form_items(form, settings)
+        return await _form_items(form, max_image_bytes)
     finally:
         await form.close()
 
 
-async def _form_items(form: FormData, settings: Settings) -> list[Submission | ImageRejected]:
+async def _form_items(form: FormData, max_image_bytes: int) -> list[Submission | ImageRejected]:
     images = form.getlist("images")
     if not images:
         raise HTTPException(422, "no images: send the files in repeated multipart fields images")
@@ -126,12 +126,8 @@ async def _form_items(form: FormData, settings: Settings) -> list[Submission | I
         if isinstance(part, str):
             items.append(ImageRejected(422, "the field images must hold a file, not text"))
             continue
-        try:
-            data = await _read_upload(part, settings.max_image_bytes)
-        except HTTPException as e:
-            items.append(ImageRejected(e.status_code, str(e.detail)))
-            continue
-        items.append(Submission(data, **fields))
+        data, size = await _read_upload(part, max_image_bytes)
+        items.append(Submission(data, **fields, size=size))
     return items
 
 
@@ -178,14 +174,11 @@ def _strip_data_url(encoded: str) -> str:
     return encoded
 
 
-async def _read_upload(upload: UploadFile, limit: int) -> bytes:
-    """The file's bytes, refusing (413) before reading one that is over the limit."""
-    if upload.size is not None and upload.size > limit:
-        raise HTTPException(413, f"image is {upload.size} bytes, more than the limit of {limit}")
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(413, f"image is more than the limit of {limit} bytes")
-    return data
+async def _read_upload(upload: UploadFile, limit: int) -> tuple[bytes, int | None]:
+    """The file's bytes, read no further than one past the limit, and its size when the form
+    parser counted it. The pipeline refuses one over the limit (413): the size is checked there,
+    once per image, whatever the encoding."""
+    return await upload.read(limit + 1), upload.size
 
 
 def _text_at(values: list[Any], index: int) -> str | None:

@@ -14,7 +14,7 @@ import pytest
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 
-from counterscan.serve.api.deps import get_engine, get_store
+from counterscan.serve.api.deps import get_model, get_scoring, get_store
 from counterscan.serve.api.errors import ERRORS
 from counterscan.serve.api.openapi import api_routes, required_roles
 from counterscan.serve.app import create_app
@@ -111,7 +111,7 @@ def derived_errors(route: Any, method: str) -> set[int]:
         errors |= {413, 422}
     if any(params(route.dependant, kind) for kind in PARAMS):
         errors.add(422)
-    if {get_engine, get_store} & set(calls(route.dependant)):
+    if {get_model, get_scoring, get_store} & set(calls(route.dependant)):
         errors.add(503)
     return errors
 

@@ -6,6 +6,7 @@ import { api, imageObjectUrl } from '../api.js';
 import { t, tn, formatPercent, formatSize } from '../i18n.js';
 import { h, icon, priorityBadge, scoreBlock, errorBox, announce } from '../ui.js';
 import { imageViewer, UrlBag } from '../viewer.js';
+import { limitLength } from '../limits.js';
 
 const results = []; // {key, name, state: 'pending' | 'done' | 'error', photoUrl, result, error}
 const localUrls = new UrlBag(); // object URLs of the picked files, kept with the results
@@ -18,8 +19,8 @@ export function title() {
 }
 
 export function render(main) {
-  const listingInput = h('input', { id: 'check-listing', name: 'listing_id', type: 'text', autocomplete: 'off', maxlength: '200' });
-  const sourceInput = h('input', { id: 'check-source', name: 'source', type: 'text', autocomplete: 'on', maxlength: '200' });
+  const listingInput = limitLength(h('input', { id: 'check-listing', name: 'listing_id', type: 'text', autocomplete: 'off' }), 'listing_id');
+  const sourceInput = limitLength(h('input', { id: 'check-source', name: 'source', type: 'text', autocomplete: 'on' }), 'source');
   // The file inputs stay focusable (keyboard and screen readers use them directly); their
   // labels are what sighted users see and click, styled as buttons.
   const pickInput = h('input', { id: 'check-files', type: 'file', accept: 'image/*', multiple: true, class: 'visually-hidden file-input' });

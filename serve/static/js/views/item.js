@@ -12,6 +12,7 @@ import { imageViewer, UrlBag } from '../viewer.js';
 import { lastQueueHash, readState, apiParams } from './queue_state.js';
 import { isTypingTarget } from '../shortcuts.js';
 import { similarSection, priorityReason } from './item_similar.js';
+import { limitLength } from '../limits.js';
 
 const SHORTCUT_VERDICTS = { c: 'counterfeit', g: 'genuine', u: 'unsure' };
 
@@ -43,7 +44,7 @@ export function render(main, params) {
 
   const historyList = h('ol', { class: 'history', id: 'verdict-history' });
   const statusLine = h('p', { class: 'item-status', 'aria-live': 'polite' });
-  const note = h('textarea', { id: 'verdict-note', rows: '3', maxlength: '2000' });
+  const note = limitLength(h('textarea', { id: 'verdict-note', rows: '3' }), 'note');
 
   function draw() {
     main.querySelector('h1').textContent = item.listing_id

@@ -10,6 +10,7 @@ import {
 import { UrlBag } from '../viewer.js';
 import { readState, stateToHash, apiParams, rememberQueue, STATUSES, STATUS_LABELS, COUNT_KEYS, PAGE_SIZES } from './queue_state.js';
 import { openHelp, isTypingTarget } from '../shortcuts.js';
+import { limitLength } from '../limits.js';
 
 const SHORTCUT_VERDICTS = { c: 'counterfeit', g: 'genuine', u: 'unsure' };
 
@@ -45,7 +46,7 @@ export function render(main, params, query) {
       h('label', { class: `check check-${p}` },
         h('input', { type: 'checkbox', name: 'priority', value: p, checked: state.priorities.includes(p) }),
         priorityLabel(p)));
-    const source = h('input', { id: 'queue-source', type: 'search', value: state.source, maxlength: '200' });
+    const source = limitLength(h('input', { id: 'queue-source', type: 'search', value: state.source }), 'source');
     const status = h('select', { id: 'queue-status' },
       STATUSES.map((s) => h('option', { value: s, selected: s === state.status }, t(STATUS_LABELS[s]))));
     const size = h('select', { id: 'queue-size' },

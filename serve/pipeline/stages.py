@@ -1,0 +1,227 @@
+"""The stages of scoring, in the order `pipeline/scoring.py` runs them. Each takes the jobs it
+works on (one record per image, `job.Job`) and fills in its part; an image refused at any stage
+keeps its refusal and takes no further part, so one image never fails another."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from functools import partial
+from typing import Any
+
+import anyio.to_thread
+
+from counterscan.errors import CounterscanError
+from counterscan.hashing import sha256_bytes
+from counterscan.images import DECODE_MIN_SIDE
+from counterscan.serve.inference.heatmap import DISPLAY_SIZE, overlay_png, to_base64
+from counterscan.serve.inference.served import ServedModel
+from counterscan.serve.metrics import Metrics
+from counterscan.serve.pipeline.job import Job, Outcome
+from counterscan.serve.pipeline.prepare import (
+    DecodePool,
+    ImageRejected,
+    Limits,
+    Prepared,
+    check_size,
+    try_prepare,
+)
+from counterscan.serve.similar.fingerprint import fingerprint
+from counterscan.serve.similar.service import SimilarCases, photo_of
+from counterscan.serve.storage import ItemRecord, NewImage, Store
+
+# Fields of an Item that a score result repeats (api/schemas.py ScoreResult).
+RESULT_FIELDS = (
+    "id",
+    "score",
+    "priority",
+    "model_version",
+    "sha256",
+    "phash",
+    "listing_id",
+    "source",
+    "url",
+    "created_at",
+)
+
+
+def check_sizes(jobs: list[Job], limits: Limits) -> list[Job]:
+    """Refuse (413) the images over the byte limit, hash the others and point repeats of the
+    same bytes at their first submission. Returns the first submissions: the work to do."""
+    firsts: dict[str, Job] = {}
+    for job in jobs:
+        try:
+            check_size(job.sub.nbytes, limits)
+        except ImageRejected as e:
+            job.refused = e
+            continue
+        job.sha256 = sha256_bytes(job.sub.data)
+        first = firsts.setdefault(job.sha256, job)
+        if first is not job:
+            job.first = first
+    return list(firsts.values())
+
+
+def look_up(store: Store, jobs: list[Job], model_version: str) -> None:
+    """The stored result of these bytes scored by this model, if any (blocking: a thread)."""
+    for job in jobs:
+        job.cached = job.record = store.find_scored(job.sha256, model_version)
+
+
+async def decode(
+    jobs: list[Job], decoders: DecodePool, input_size: int, limits: Limits, *, keep_photo: bool
+) -> list[Job]:
+    """Decode in parallel into the model input (and the photo: thumbnail size, or large enough
+    for a heat map with `keep_photo`). Returns the jobs that decoded."""
+    side = DISPLAY_SIZE if keep_photo else DECODE_MIN_SIDE
+    results = await asyncio.gather(
+        *(
+            decoders.run(
+                partial(try_prepare, sha256=job.sha256, photo_side=side),
+                job.sub.data,
+                input_size,
+                limits,
+            )
+            for job in jobs
+        )
+    )
+    for job, result in zip(jobs, results, strict=True):
+        if isinstance(result, Prepared):
+            job.prepared = result
+        else:
+            job.refused = result
+    return [job for job in jobs if job.prepared is not None]
+
+
+async def infer_and_keep(jobs: list[Job], model: ServedModel, store: Store) -> None:
+    """Model outputs for every job. Meanwhile the evidence files of images new to the store are
+    written, several at once: their fsyncs overlap inference and each other."""
+    writes = (
+        anyio.to_thread.run_sync(
+            store.keep_evidence, job.sub.data, job.sha256, _prepared(job).photo
+        )
+        for job in jobs
+        if job.cached is None
+    )
+    scored, *_ = await asyncio.gather(
+        model.score([_prepared(job).model_input for job in jobs]), *writes
+    )
+    for job, result in zip(jobs, scored, strict=True):
+        job.scored = result
+
+
+def save_new(store: Store, jobs: list[Job]) -> None:
+    """One row per image new to the store, all in one transaction (blocking: a thread). An image
+    the store cannot keep (e.g. a listing id over its length) is refused (422), the rest saved."""
+    fresh = [job for job in jobs if job.cached is None]
+    if not fresh:
+        return
+    for job, result in zip(
+        fresh, store.save_scored_many([_new_image(j) for j in fresh]), strict=True
+    ):
+        if isinstance(result, Exception):
+            job.refused = ImageRejected(422, str(result))
+        else:
+            job.record = result
+
+
+async def draw_heatmaps(jobs: list[Job], decoders: DecodePool) -> None:
+    """The heat-map overlay of each job (decoded with `keep_photo`) as base64 PNG."""
+    pictures = await asyncio.gather(*(draw_heatmap(job, decoders) for job in jobs))
+    for job, png in zip(jobs, pictures, strict=True):
+        job.heatmap_b64 = to_base64(png)
+
+
+async def draw_heatmap(job: Job, decoders: DecodePool) -> bytes:
+    photo, scored = _prepared(job).photo, job.scored
+    if photo is None or scored is None:
+        raise ValueError("a heat map needs the photo (keep_photo) and the model's outputs")
+    return await decoders.run(overlay_png, photo, scored.cam)
+
+
+def match(similar: SimilarCases, store: Store, jobs: list[Job]) -> None:
+    """Match each stored image against the reviewed cases; one that matches a confirmed
+    counterfeit has its priority raised (blocking: a thread)."""
+    for job in jobs:
+        if job.record is None:
+            continue
+        found = similar.match(photo_of(job.record, None))
+        job.record = similar.raise_if_counterfeit(store, job.record, found)
+        job.matches = [m.to_api() for m in found]
+
+
+def answer(job: Job) -> Outcome:
+    """The job's result body, or its refusal; repeats answer with their first submission's."""
+    leader = job.leader
+    refused = job.refused or leader.refused
+    if refused is not None:
+        return refused
+    assert leader.record is not None
+    was_cached = leader.cached is not None or job.first is not None
+    return result_body(
+        leader.record, cached=was_cached, heatmap_b64=leader.heatmap_b64, matches=leader.matches
+    )
+
+
+def record_sightings(store: Store, jobs: list[Job]) -> None:
+    """The same photo submitted again (e.g. in another listing) is evidence too: keep where it
+    was seen (blocking: a thread)."""
+    for job in jobs:
+        record, sub = job.leader.record, job.sub
+        assert record is not None
+        # An over-long listing id: the score was still answered; there is nothing to keep.
+        with contextlib.suppress(CounterscanError):
+            store.record_sighting(record, listing_id=sub.listing_id, source=sub.source, url=sub.url)
+
+
+def count(metrics: Metrics, outcomes: list[Outcome]) -> None:
+    counter = metrics.images
+    for outcome in outcomes:
+        if isinstance(outcome, ImageRejected):
+            counter.labels("error").inc()
+        else:
+            counter.labels("cached" if outcome["cached"] else "scored").inc()
+
+
+def result_body(
+    record: ItemRecord,
+    *,
+    cached: bool,
+    heatmap_b64: str | None,
+    matches: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    item = record.to_api()
+    body = {key: item[key] for key in RESULT_FIELDS}
+    body["cached"] = cached
+    body["heatmap_png_base64"] = heatmap_b64
+    body["priority_reason"] = record.priority_reason
+    body["matches"] = matches or []
+    return body
+
+
+def _prepared(job: Job) -> Prepared:
+    assert job.prepared is not None, "the job was not decoded"
+    return job.prepared
+
+
+def _new_image(job: Job) -> NewImage:
+    prepared, scored, sub = _prepared(job), job.scored, job.sub
+    assert scored is not None
+    contract = scored.scorer.contract  # the model that actually scored it
+    fields = {
+        "sha256": prepared.sha256,
+        "phash": prepared.phash,
+        "score": scored.prob,
+        "priority": contract.thresholds.priority(scored.prob),
+        "model_version": contract.model_version,
+        "listing_id": sub.listing_id,
+        "source": sub.source,
+        "url": sub.url,
+        "width": prepared.width,
+        "height": prepared.height,
+        "embedding": scored.embedding,
+        "fingerprint": fingerprint(
+            prepared.photo if prepared.photo is not None else prepared.model_input
+        ).to_bytes(),
+    }
+    return NewImage(sub.data, fields, prepared.photo, stored=True)  # kept by infer_and_keep
