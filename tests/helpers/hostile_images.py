@@ -1,7 +1,7 @@
 """Hostile and odd uploads, generated on the fly, each with the answer the API documents.
 
 `CASES` is the table the input tests walk: a name, a function making the bytes, and the status
-of POST /v1/score (notes/api.md: 413 too large, 415 not a supported image, 422 malformed; 200
+of POST /v1/score (README, Service: 413 too large, 415 not a supported image, 422 malformed; 200
 for odd but real images, which must be scored like any other). In a batch the same status
 appears in that item's own result. Decompression bombs are real: their pixel data is a valid
 zlib stream of zeros (built from repeated flush blocks, so a 1.2 GB bomb takes milliseconds).
