@@ -9,6 +9,7 @@ other's rows, even when they share one database.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,35 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     with fresh_schema("test") as url:
         yield url
+
+
+def _open_together(db_url: str, data_dir: Path, n: int) -> list[Store]:
+    """n stores opened at the same moment from n threads, as `serve --workers n` does; fails
+    with the first error any of them raised."""
+    errors: list[BaseException] = []
+    stores: list[Store] = []
+
+    def start() -> None:
+        try:
+            stores.append(Store(db_url, data_dir).open())
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=start) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        for store in stores:
+            store.close()
+        raise errors[0]
+    return stores
+
+
+@pytest.fixture
+def open_together() -> Callable[[str, Path, int], list[Store]]:
+    return _open_together
 
 
 @pytest.fixture

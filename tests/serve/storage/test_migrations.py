@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,26 +118,12 @@ def test_database_of_the_hand_written_migrator_is_taken_over(db_url: str, versio
 
 
 def test_workers_starting_together_on_an_old_database_migrate_once(
-    db_url: str, data_dir: Path
+    db_url: str, data_dir: Path, open_together
 ) -> None:
     engine = make_engine(db_url)
     create_legacy(engine, 1)
-    errors: list[BaseException] = []
-    stores: list[Store] = []
-
-    def start() -> None:
-        try:
-            stores.append(Store(db_url, data_dir).open())
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    stores = open_together(db_url, data_dir, 4)
     try:
-        assert errors == []
         assert recorded_versions(engine) == list(range(1, s.SCHEMA_VERSION + 1))
         assert alembic_revision(engine) == HEAD
     finally:

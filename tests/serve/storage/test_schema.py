@@ -154,26 +154,10 @@ def test_a_postgresql_server_that_never_answers_fails_after_the_connect_timeout(
         assert time.monotonic() - started < 30  # guards against a hang, not a speed target
 
 
-def test_workers_starting_together_migrate_once(db_url: str, data_dir: Path) -> None:
+def test_workers_starting_together_migrate_once(db_url: str, data_dir: Path, open_together) -> None:
     """`counterscan serve --workers N` opens N stores at once on a fresh database."""
-    import threading
-
-    errors: list[BaseException] = []
-    stores: list[Store] = []
-
-    def start() -> None:
-        try:
-            stores.append(Store(db_url, data_dir).open())
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    stores = open_together(db_url, data_dir, 4)
     try:
-        assert errors == []
         with stores[0].engine.connect() as conn:
             versions = conn.execute(select(s.schema_version.c.version)).scalars().all()
         assert versions == [s.SCHEMA_VERSION]
