@@ -122,9 +122,9 @@ def test_concurrent_http_requests_are_batched(make_client, make_image) -> None:
     window: the batcher never waits for more (batch_max_wait_ms=0), and the model's first call
     is held until every other request is queued."""
     client = make_client(batch_max_wait_ms=0, batch_max_size=32)
-    engine = client.app.state.engine
-    gated = GatedScorer(engine.scorer)
-    engine.swap(gated)
+    served = client.app.state.model  # inference.served.ServedModel
+    gated = GatedScorer(served.scorer)
+    served.swap(gated)
     registry = client.app.state.metrics.registry
     images = [make_image(seed=500 + i) for i in range(8)]
 
