@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from counterscan.errors import CounterscanError
 from counterscan.serve.storage import queue as q
 from counterscan.serve.storage import schema as s
+from counterscan.serve.storage.cases import CaseRegister
 from counterscan.serve.storage.db import (
     WRITE,
     make_engine,
@@ -92,6 +93,11 @@ class Store:
         if self._engine is None:
             raise RuntimeError("Store is not open; call .open() first")
         return self._engine
+
+    @property
+    def cases(self) -> CaseRegister:
+        """The case register (storage/cases.py), on this store's database."""
+        return CaseRegister(self)
 
     @property
     def backend(self) -> str:
