@@ -40,6 +40,7 @@ log = logging.getLogger("counterscan.serve")
 OPTIONAL_ROUTERS = (
     "counterscan.serve.api.routes.items",
     "counterscan.serve.api.routes.similar",
+    "counterscan.serve.api.routes.cases",
     "counterscan.serve.api.routes.console",
 )
 

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from counterscan.errors import CounterscanError
 from counterscan.serve.pipeline.prepare import ImageRejected
 from counterscan.serve.storage import EvidenceUnwritable, ItemNotFound, StorageUnavailable
+from counterscan.serve.storage.cases import CaseConflict, CaseNotFound
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -33,6 +34,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ItemNotFound)
     async def _not_found(request: Request, exc: ItemNotFound) -> JSONResponse:
         return detail(404, str(exc))
+
+    @app.exception_handler(CaseNotFound)
+    async def _no_case(request: Request, exc: CaseNotFound) -> JSONResponse:
+        return detail(404, str(exc))
+
+    @app.exception_handler(CaseConflict)
+    async def _case_conflict(request: Request, exc: CaseConflict) -> JSONResponse:
+        return detail(409, str(exc))
 
     @app.exception_handler(StorageUnavailable)
     async def _db_down(request: Request, exc: StorageUnavailable) -> JSONResponse:

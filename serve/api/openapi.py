@@ -119,7 +119,9 @@ def _models() -> list[type[BaseModel]]:
 def _complete_operation(operation: dict[str, Any], route: Any, method: str) -> None:
     key = (method, route.path_format)
     responses = operation.setdefault("responses", {})
-    ok = responses.setdefault("200", {"description": "Successful Response"})
+    # The route's own success status (e.g. 201 of POST /v1/cases), else 200.
+    success = next((code for code in responses if code.startswith("2")), "200")
+    ok = responses.setdefault(success, {"description": "Successful Response"})
     if key in CONTENT:
         ok["content"] = CONTENT[key]
     elif key in BODIES and "$ref" not in _json_schema(ok):

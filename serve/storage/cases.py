@@ -14,8 +14,9 @@ so the history is complete by construction. Items in a case leave the unreviewed
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -25,8 +26,13 @@ from counterscan.serve.storage.case_records import TRANSITIONS, CaseEvent, CaseR
 from counterscan.serve.storage.fields import check_text, is_item_id
 from counterscan.serve.storage.queue import check_page
 
-if TYPE_CHECKING:
-    from counterscan.serve.storage.store import Store
+
+class _Transactions(Protocol):
+    """What the register needs of store.Store (not imported: store.py imports this module)."""
+
+    def _read(self) -> AbstractContextManager[Connection]: ...
+    def _write(self) -> AbstractContextManager[Connection]: ...
+
 
 MAX_TITLE = 256
 MAX_ITEMS_PER_CALL = 500
@@ -42,7 +48,7 @@ class CaseConflict(CounterscanError):
 
 
 class CaseRegister:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: _Transactions) -> None:
         self.store = store
 
     # --- reading ---

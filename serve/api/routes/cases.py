@@ -1,0 +1,246 @@
+"""The case register over HTTP (role: inspector; admins too; crawlers get 403).
+
+POST   /v1/cases                          open a case from items -> 201 and the case
+GET    /v1/cases                          list; filters status (or "active"), inspector, item_id
+GET    /v1/cases/{id}                     the case with its items and history
+PATCH  /v1/cases/{id}                     rename, assign to another inspector
+POST   /v1/cases/{id}/status              open -> inspecting -> violation | no_violation
+POST   /v1/cases/{id}/close               the outcome (kind, fine, goods value, quantity)
+POST   /v1/cases/{id}/notes               add a note
+POST   /v1/cases/{id}/items               add items
+DELETE /v1/cases/{id}/items/{item_id}     remove an item
+GET    /v1/cases/{id}/evidence            the signed evidence package (ZIP), logged
+
+Who did it is always the API key's name (the history is an audit trail, so it is not a field
+the caller may fill in); the assigned inspector is a field of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+
+from counterscan.serve.api import schemas as m
+from counterscan.serve.api.deps import SettingsDep, StoreDep
+from counterscan.serve.api.routes.items import Inspector, ItemId
+from counterscan.serve.offline.evidence import build_package, load_private_key
+from counterscan.serve.similar.service import SimilarCases, SimilarDep, photo_of
+from counterscan.serve.storage import Store
+from counterscan.serve.storage.case_records import CaseRecord
+from counterscan.serve.storage.cases import MAX_ITEMS_PER_CALL, MAX_TITLE, MAX_VND
+from counterscan.serve.storage.fields import ITEM_ID_RE, MAX_LEN
+from counterscan.serve.storage.queue import MAX_LIMIT, MAX_OFFSET
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+CaseId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="case id")]
+ItemIds = Annotated[
+    list[Annotated[str, Field(pattern=ITEM_ID_RE.pattern)]],
+    Field(max_length=MAX_ITEMS_PER_CALL),
+]
+Note = Annotated[str, Field(max_length=MAX_LEN["note"])]
+Vnd = Annotated[int | None, Field(ge=0, le=MAX_VND)]
+CONFLICT = {409: {"model": m.ErrorBody, "description": "The case's state does not allow this"}}
+
+
+class CaseIn(BaseModel):
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    item_ids: ItemIds = Field(default_factory=list)
+    inspector: str | None = Field(
+        None, max_length=MAX_LEN["inspector"], description="assigned; default: the key's name"
+    )
+    note: Note = ""
+
+
+class CaseUpdateIn(BaseModel):
+    title: str | None = Field(None, min_length=1, max_length=MAX_TITLE)
+    inspector: str | None = Field(None, min_length=1, max_length=MAX_LEN["inspector"])
+
+
+class StatusIn(BaseModel):
+    status: Literal["open", "inspecting", "violation", "no_violation"]
+    note: Note = ""
+
+
+class CloseIn(BaseModel):
+    violation_kind: m.ViolationKind | None = None
+    fine_vnd: Vnd = None
+    goods_value_vnd: Vnd = None
+    quantity_seized: Vnd = None
+    note: Note = ""
+
+
+class NoteIn(BaseModel):
+    note: Note = Field(min_length=1)
+
+
+class ItemsIn(BaseModel):
+    item_ids: ItemIds = Field(min_length=1)
+
+
+@router.post(
+    "",
+    summary="Open a case from items",
+    status_code=201,
+    response_model=m.CaseDetail,
+    responses={404: {"model": m.ErrorBody, "description": "An item id that is not stored"}},
+)
+def create_case(body: CaseIn, who: Inspector, store: StoreDep) -> dict[str, Any]:
+    case = store.cases.create(
+        body.title, body.item_ids, actor=who.name, inspector=body.inspector, note=body.note
+    )
+    return detail(store, case)
+
+
+@router.get("", summary="Cases, newest first", response_model=m.CasePage)
+def list_cases(
+    _who: Inspector,
+    store: StoreDep,
+    status: Annotated[
+        Literal["open", "inspecting", "violation", "no_violation", "closed", "active"] | None,
+        Query(description="one status, or active: every status but closed"),
+    ] = None,
+    inspector: Annotated[str | None, Query(max_length=MAX_LEN["inspector"])] = None,
+    item_id: Annotated[str | None, Query(pattern=ITEM_ID_RE.pattern)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> dict[str, Any]:
+    cases, total = store.cases.list(status, inspector or None, item_id, limit, offset)
+    return {
+        "cases": [c.to_api() for c in cases],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "inspectors": store.cases.inspectors(),
+    }
+
+
+@router.get("/{case_id}", summary="A case with its items and history", response_model=m.CaseDetail)
+def get_case(case_id: CaseId, _who: Inspector, store: StoreDep) -> dict[str, Any]:
+    return detail(store, store.cases.get(case_id))
+
+
+@router.patch("/{case_id}", summary="Rename or reassign a case", response_model=m.CaseDetail)
+def update_case(
+    case_id: CaseId, body: CaseUpdateIn, who: Inspector, store: StoreDep
+) -> dict[str, Any]:
+    case = store.cases.update(case_id, actor=who.name, title=body.title, inspector=body.inspector)
+    return detail(store, case)
+
+
+@router.post(
+    "/{case_id}/status",
+    summary="Move a case along its workflow",
+    response_model=m.CaseDetail,
+    responses=CONFLICT,
+)
+def set_status(case_id: CaseId, body: StatusIn, who: Inspector, store: StoreDep) -> dict[str, Any]:
+    case = store.cases.set_status(case_id, body.status, actor=who.name, note=body.note)
+    return detail(store, case)
+
+
+@router.post(
+    "/{case_id}/close",
+    summary="Record the outcome and close the case",
+    response_model=m.CaseDetail,
+    responses=CONFLICT,
+)
+def close_case(case_id: CaseId, body: CloseIn, who: Inspector, store: StoreDep) -> dict[str, Any]:
+    case = store.cases.close(
+        case_id,
+        actor=who.name,
+        violation_kind=body.violation_kind,
+        fine_vnd=body.fine_vnd,
+        goods_value_vnd=body.goods_value_vnd,
+        quantity_seized=body.quantity_seized,
+        note=body.note,
+    )
+    return detail(store, case)
+
+
+@router.post("/{case_id}/notes", summary="Add a note", response_model=m.CaseDetail)
+def add_note(case_id: CaseId, body: NoteIn, who: Inspector, store: StoreDep) -> dict[str, Any]:
+    return detail(store, store.cases.add_note(case_id, body.note, actor=who.name))
+
+
+@router.post(
+    "/{case_id}/items", summary="Add items", response_model=m.CaseDetail, responses=CONFLICT
+)
+def add_items(case_id: CaseId, body: ItemsIn, who: Inspector, store: StoreDep) -> dict[str, Any]:
+    return detail(store, store.cases.add_items(case_id, body.item_ids, actor=who.name))
+
+
+@router.delete(
+    "/{case_id}/items/{item_id}",
+    summary="Remove an item (it goes back to the queue)",
+    response_model=m.CaseDetail,
+    responses=CONFLICT,
+)
+def remove_item(case_id: CaseId, item_id: ItemId, who: Inspector, store: StoreDep) -> Any:
+    return detail(store, store.cases.remove_item(case_id, item_id, actor=who.name))
+
+
+@router.get(
+    "/{case_id}/evidence",
+    summary="The signed evidence package (ZIP); the download is logged in the case history",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+        503: {"model": m.ErrorBody, "description": "No signing key (COUNTERSCAN_EVIDENCE_KEY)"},
+    },
+)
+def get_evidence(
+    case_id: CaseId,
+    who: Inspector,
+    store: StoreDep,
+    settings: SettingsDep,
+    request: Request,
+    lang: Literal["vi", "en"] = "vi",
+    similar: SimilarDep = None,
+) -> Response:
+    if settings.evidence_key is None:
+        raise HTTPException(
+            503,
+            "evidence packages are signed and no signing key is set: set COUNTERSCAN_EVIDENCE_KEY "
+            "to a key file made by `counterscan evidence keygen`",
+        )
+    store.cases.get(case_id)  # 404 before any work
+    key = load_private_key(settings.evidence_key)
+    engine = getattr(request.app.state, "engine", None)
+    ready = engine is not None and engine.ready
+    data = build_package(
+        store,
+        case_id,
+        key,
+        actor=who.name,
+        lang=lang,
+        heatmap=engine.heatmap_png if ready else None,
+        similar=similar_finder(similar, store),
+        model_note="" if ready else "the model is not loaded",
+    )
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="case-{case_id}-evidence.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def similar_finder(similar: SimilarCases | None, store: Store) -> Any:
+    """ItemRecord -> its similar-case matches (API shape); None without similar cases."""
+    if similar is None:
+        return None
+    return lambda item: [match.to_api() for match in similar.match(photo_of(item, store))]
+
+
+def detail(store: Store, case: CaseRecord) -> dict[str, Any]:
+    """The case as the API shows it, with its items (gone ones left out)."""
+    out = case.to_api()
+    items = (store.get_item(i) for i in case.item_ids)
+    out["items"] = [i.to_api() for i in items if i is not None]
+    return out
