@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from counterscan.errors import CounterscanError
 from counterscan.serve.pipeline.prepare import ImageRejected
@@ -59,6 +60,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
         if exc.status_code == 400:  # Starlette's form parser: a body it could not read
             return detail(*body_parse_error(str(exc.detail)))
+        if exc.status_code == 405:  # Starlette names only the first route's methods
+            allow = allowed_methods(request.app, request.url.path)
+            if allow:
+                headers = {**(exc.headers or {}), "Allow": ", ".join(allow)}
+                return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
         return await http_exception_handler(request, exc)
 
 
@@ -79,3 +85,18 @@ def describe_validation(errors: Any) -> str:
         where = f"{'.'.join(loc[1:])} ({loc[0]})" if len(loc) > 1 else ".".join(loc) or "request"
         parts.append(f"{where}: {error.get('msg', 'invalid')}")
     return "malformed request: " + "; ".join(parts)
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at `path` (one path may have a route per method, e.g.
+    GET and POST /v1/cases)."""
+    iterate = getattr(routing, "iter_route_contexts", None)
+    routes = iterate(app.routes) if iterate else app.routes
+    found: set[str] = set()
+    for context in routes:
+        route = getattr(context, "original_route", context)
+        methods = getattr(route, "methods", None)
+        path_format = getattr(context, "path_format", None)
+        if methods and path_format and compile_path(path_format)[0].match(path):
+            found |= set(methods)
+    return sorted(found)
