@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     from counterscan.datasets import cli as data_cli
     from counterscan.model import cli as model_cli
     from counterscan.serve import cli as serve_cli
-    from counterscan.serve.offline import evidence_cli, verdict_cli
+    from counterscan.serve.offline import evidence_cli, report_cli, verdict_cli
     from counterscan.training import cli as training_cli
 
     parser = argparse.ArgumentParser(
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_cli.register(commands)
     serve_cli.register(commands)
     evidence_cli.register(commands)
+    report_cli.register(commands)
     return parser
 
 

@@ -41,6 +41,7 @@ OPTIONAL_ROUTERS = (
     "counterscan.serve.api.routes.items",
     "counterscan.serve.api.routes.similar",
     "counterscan.serve.api.routes.cases",
+    "counterscan.serve.api.routes.reports",
     "counterscan.serve.api.routes.console",
 )
 

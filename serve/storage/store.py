@@ -266,9 +266,11 @@ class Store:
         note: str = "",
         *,
         recorded_by: str | None = None,
+        at: datetime | None = None,
     ) -> ItemRecord:
         """Append a verdict; it becomes the current one. Returns the item with its history.
-        `recorded_by`: who sent it (the API key's name), kept for audit next to `inspector`."""
+        `recorded_by`: who sent it (the API key's name), kept for audit next to `inspector`.
+        `at`: now, unless a script replays history."""
         if verdict not in s.VERDICTS:
             raise CounterscanError(f"unknown verdict {verdict!r} (use {', '.join(s.VERDICTS)})")
         inspector = check_text("inspector", (inspector or "").strip(), required=True) or ""
@@ -287,7 +289,7 @@ class Store:
                     verdict=verdict,
                     inspector=inspector,
                     note=note,
-                    created_at=datetime.now(UTC),
+                    created_at=at or datetime.now(UTC),
                     recorded_by=recorded_by,
                 )
             ).inserted_primary_key[0]

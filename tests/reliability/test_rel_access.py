@@ -113,7 +113,7 @@ def test_every_route_checks_a_role_or_is_public() -> None:
             assert (context.path_format or "").split("/{")[0] in PUBLIC, context.path_format
 
 
-# The case register, its evidence and the reports: inspectors (and admins), never crawlers.
+# The case register, its evidence and the office's reports: inspectors (and admins), never crawlers.
 INSPECTOR_ROUTES = {
     ("POST", "/v1/cases"),
     ("GET", "/v1/cases"),
@@ -125,6 +125,8 @@ INSPECTOR_ROUTES = {
     ("POST", "/v1/cases/{case_id}/items"),
     ("DELETE", "/v1/cases/{case_id}/items/{item_id}"),
     ("GET", "/v1/cases/{case_id}/evidence"),
+    ("GET", "/v1/reports/summary"),
+    ("GET", "/v1/reports/summary/download"),
 }
 
 
