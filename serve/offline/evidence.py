@@ -132,7 +132,7 @@ def build_package(
     export that fails afterwards still shows who tried), and the recorded history includes it."""
     if lang not in ("vi", "en"):
         raise CounterscanError(f"language must be vi or en, not {lang!r}")
-    store.cases.log_event(case_id, "evidence_download", actor=actor, note=f"lang={lang}")
+    store.cases.log_event(case_id, "evidence_download", actor=actor)
     case = store.cases.get(case_id)
     pkg = Package()
     items_out = []

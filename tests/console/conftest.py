@@ -74,7 +74,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(root: Path, model: Path, api_keys: str = "") -> LiveServer:
+def _start_server(
+    root: Path, model: Path, api_keys: str = "", extra_env: dict[str, str] | None = None
+) -> LiveServer:
     root.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     db_path = root / "counterscan.db"
@@ -85,6 +87,7 @@ def _start_server(root: Path, model: Path, api_keys: str = "") -> LiveServer:
     )
     if api_keys:
         env["COUNTERSCAN_API_KEYS"] = api_keys
+    env.update(extra_env or {})
     command = [
         sys.executable,
         "-c",
@@ -186,7 +189,11 @@ def console_server(
     model with a training record in its contract."""
     root = tmp_path_factory.mktemp("console-open")
     model = _with_training_record(onnx_model_path, root)
-    server = _start_server(root / "server", model)
+    from counterscan.serve.offline.evidence import keygen
+
+    key, _ = keygen(root / "office")  # evidence packages are signed (the case page)
+    server = _start_server(root / "server", model, extra_env={"COUNTERSCAN_EVIDENCE_KEY": str(key)})
+    server.evidence_public_key = root / "office.pub"  # type: ignore[attr-defined]
     yield server
     _stop(server)
 

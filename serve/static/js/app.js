@@ -1,5 +1,5 @@
 // The console's entry point: language, access key prompt, and hash routing between the views
-// (#/check, #/queue, #/item/ID, #/model). Each view renders into <main> and returns a cleanup.
+// (#/check, #/queue, #/item/ID, #/model, #/cases, #/case/ID, #/reports). Each view renders into <main> and returns a cleanup.
 
 import { onKeyNeeded, getKey, setKey } from './api.js';
 import { initI18n, setLanguage, language, applyTranslations, t } from './i18n.js';
@@ -9,8 +9,11 @@ import * as check from './views/check.js';
 import * as queue from './views/queue.js';
 import * as item from './views/item.js';
 import * as model from './views/model.js';
+import * as cases from './views/cases.js';
+import * as kase from './views/case.js';
+import * as reports from './views/reports.js';
 
-const VIEWS = { check, queue, item, model };
+const VIEWS = { check, queue, item, model, cases, case: kase, reports };
 const DEFAULT_ROUTE = '#/check';
 let cleanup = null;
 

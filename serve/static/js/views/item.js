@@ -12,6 +12,7 @@ import { imageViewer, UrlBag } from '../viewer.js';
 import { lastQueueHash, readState, apiParams } from './queue_state.js';
 import { isTypingTarget } from '../shortcuts.js';
 import { similarSection, priorityReason } from './item_similar.js';
+import { caseSection } from './item_case.js';
 
 const SHORTCUT_VERDICTS = { c: 'counterfeit', g: 'genuine', u: 'unsure' };
 
@@ -76,6 +77,7 @@ export function render(main, params) {
             priorityBadge(item.priority),
             priorityReason(item.priority_reason)),
           verdictForm,
+          caseSection(item, { signal: aborter.signal }),
           facts(),
           h('section', { class: 'card', 'aria-labelledby': 'history-heading' },
             h('h2', { id: 'history-heading' }, t('item.history')), historyList))),
