@@ -201,6 +201,24 @@ def build_package(
     return out.getvalue()
 
 
+def similar_finder(similar: Any, store: Store) -> Similar | None:
+    """ItemRecord -> its similar-case matches (API shape), from a loaded SimilarCases."""
+    if similar is None:
+        return None
+    from counterscan.serve.similar.service import photo_of
+
+    return lambda item: [match.to_api() for match in similar.match(photo_of(item, store))]
+
+
+def load_similar(store: Store) -> Any:
+    """The confirmed cases of this database, loaded for matching (as the server does)."""
+    from counterscan.serve.similar.service import SimilarCases
+
+    cases = SimilarCases()
+    cases.load(store)
+    return cases
+
+
 def _item_entry(item: Any) -> dict[str, Any]:
     api = item.to_api()
     return {

@@ -69,7 +69,12 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from counterscan.serve.offline.evidence import build_package, load_private_key
+    from counterscan.serve.offline.evidence import (
+        build_package,
+        load_private_key,
+        load_similar,
+        similar_finder,
+    )
     from counterscan.serve.offline.verdict_export import _check_sources
     from counterscan.serve.storage import Store
 
@@ -89,7 +94,14 @@ def _export(args: argparse.Namespace) -> int:
     actor = args.by or os.environ.get("USER") or "cli"
     with Store(db_url, data_dir) as store:
         data = build_package(
-            store, args.case_id, key, actor=actor, lang=args.lang, heatmap=heatmap, model_note=note
+            store,
+            args.case_id,
+            key,
+            actor=actor,
+            lang=args.lang,
+            heatmap=heatmap,
+            similar=similar_finder(load_similar(store), store),
+            model_note=note,
         )
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -26,8 +26,8 @@ from pydantic import BaseModel, Field
 from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import SettingsDep, StoreDep
 from counterscan.serve.api.routes.items import Inspector, ItemId
-from counterscan.serve.offline.evidence import build_package, load_private_key
-from counterscan.serve.similar.service import SimilarCases, SimilarDep, photo_of
+from counterscan.serve.offline.evidence import build_package, load_private_key, similar_finder
+from counterscan.serve.similar.service import SimilarDep
 from counterscan.serve.storage import Store
 from counterscan.serve.storage.case_records import CaseRecord
 from counterscan.serve.storage.cases import MAX_ITEMS_PER_CALL, MAX_TITLE, MAX_VND
@@ -229,13 +229,6 @@ def get_evidence(
             "Cache-Control": "no-store",
         },
     )
-
-
-def similar_finder(similar: SimilarCases | None, store: Store) -> Any:
-    """ItemRecord -> its similar-case matches (API shape); None without similar cases."""
-    if similar is None:
-        return None
-    return lambda item: [match.to_api() for match in similar.match(photo_of(item, store))]
 
 
 def detail(store: Store, case: CaseRecord) -> dict[str, Any]:

@@ -128,3 +128,23 @@ def test_export_with_a_model_has_heat_maps(
         assert json.loads(zf.read("manifest.json"))["heatmaps"] == "included"
         assert "Case evidence package" in zf.read("summary.html").decode()
     assert main(["evidence", "verify", str(out), "--public-key", str(tmp_path / "k.pub")]) == 0
+
+
+def test_export_lists_similar_confirmed_cases(
+    store: Store, save_item, db_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    known_fake = save_item(5, model_version="old-model")
+    store.add_verdict(known_fake.id, "counterfeit", "ana")
+    again = save_item(5, listing_id="L-again")  # the same photo, scored again elsewhere
+    case = store.cases.create("repeat", [again.id], actor="ana")
+    assert main(["evidence", "keygen", str(tmp_path / "k")]) == 0
+    out = tmp_path / "case.zip"
+    argv = ["evidence", "export", str(case.id), "--db", db_url, "--data-dir", str(data_dir)]
+    assert main([*argv, "--out", str(out), "--key", str(tmp_path / "k.key")]) == 0
+    with zipfile.ZipFile(out) as zf:
+        record = json.loads(zf.read("case.json"))
+    (entry,) = record["items"]
+    assert [(m["item_id"], m["kind"]) for m in entry["similar_matches"]] == [
+        (known_fake.id, "exact")
+    ]
+    assert record["similar_matches"] == "included"
