@@ -12,6 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
+PHONE = {"width": 390, "height": 844}
 
 
 def test_case_from_item_to_closed_with_evidence(
@@ -78,15 +79,20 @@ def test_case_from_item_to_closed_with_evidence(
     ]  # fmt: skip
     shot(page, "case-closed-desktop-vi")
 
+    phone = open_page(f"{console_server.url}/#/case/{case_id}", viewport=PHONE)
+    expect(phone.locator("#case-item-list li.case-item")).to_have_count(2)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(phone, "case-closed-phone-vi")
+
     page.goto(f"{console_server.url}/#/cases")
     expect(page.locator("h1")).to_have_text("Vụ việc")
     page.select_option("#cases-status", "closed")
     row = page.locator(f"#cases-table tr[data-case-id='{case_id}']")
     expect(row).to_contain_text("Cửa hàng túi xách giả")
     expect(row).to_contain_text("Đã kết thúc")
+    shot(page, "cases-desktop-vi")
     page.select_option("#cases-status", "inspecting")
     expect(page.locator(f"#cases-table tr[data-case-id='{case_id}']")).to_have_count(0)
-    shot(page, "cases-desktop-vi")
 
 
 def test_reports_page_shows_the_period_and_downloads(
@@ -123,6 +129,11 @@ def test_reports_page_shows_the_period_and_downloads(
     assert book.sheetnames[0] == "Tổng hợp"
     totals = {r[0]: r[1] for r in book["Tổng hợp"].iter_rows(values_only=True)}
     assert totals["Tiền phạt (VNĐ)"] == want["fines_vnd"]
+
+    phone = open_page(page.url, viewport=PHONE)
+    expect(phone.locator("#report-totals")).to_contain_text("Vụ vi phạm")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(phone, "reports-phone-vi")
 
     page.select_option("#lang-select", "en")
     expect(page.locator("h1")).to_have_text("Reports")

@@ -15,6 +15,7 @@ import * as reports from './views/reports.js';
 
 const VIEWS = { check, queue, item, model, cases, case: kase, reports };
 const DEFAULT_ROUTE = '#/check';
+const NAV_OF = { case: 'cases' }; // the section a detail page belongs to
 let cleanup = null;
 
 function parseHash(hash) {
@@ -45,7 +46,7 @@ function route({ focus = true } = {}) {
   }
   document.title = `${view.title()} · counterscan`;
   document.querySelectorAll('[data-route]').forEach((a) => {
-    if (a.dataset.route === name) a.setAttribute('aria-current', 'page');
+    if (a.dataset.route === (NAV_OF[name] || name)) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   });
   if (focus) main.querySelector('h1')?.focus({ preventScroll: false });
