@@ -19,16 +19,15 @@ and PREFIX.pub (SubjectPublicKeyInfo PEM).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import zipfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from counterscan.errors import CounterscanError
 from counterscan.formats import suffix_of
@@ -109,12 +108,22 @@ def load_public_key(path: Path) -> Any:
 # --- building ---
 
 
-@dataclass
-class Package:
-    files: dict[str, bytes] = field(default_factory=dict)  # name -> bytes, in order
+class _Writer:
+    """Files go into the ZIP as they come (one photo in memory at a time); their hashes and
+    sizes are kept for the manifest."""
+
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self.zf = zf
+        self.listed: list[dict[str, Any]] = []
+        self.header: dict[str, Any] = {}
 
     def add(self, name: str, data: bytes) -> None:
-        self.files[name] = data
+        # Photos and PNGs are compressed already; store them as they are.
+        kind = zipfile.ZIP_STORED if name.startswith(("photos/", "heatmaps/")) else None
+        self.zf.writestr(name, data, compress_type=kind or zipfile.ZIP_DEFLATED)
+        self.listed.append(
+            {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        )
 
 
 def build_package(
@@ -127,14 +136,33 @@ def build_package(
     heatmap: Heatmap | None = None,
     similar: Similar | None = None,
     model_note: str = "",
-) -> bytes:
-    """The signed ZIP of a case. The download is recorded in the case history first (an
-    export that fails afterwards still shows who tried), and the recorded history includes it."""
+    out: BinaryIO,
+) -> None:
+    """Write the signed ZIP of a case to `out`. The download is recorded in the case history
+    first (an export that fails afterwards still shows who tried), and the package's history
+    includes it."""
     if lang not in ("vi", "en"):
         raise CounterscanError(f"language must be vi or en, not {lang!r}")
     store.cases.log_event(case_id, "evidence_download", actor=actor)
     case = store.cases.get(case_id)
-    pkg = Package()
+    with zipfile.ZipFile(out, "w") as zf:
+        pkg = _Writer(zf)
+        _fill(pkg, store, case, actor, lang, heatmap, similar, model_note)
+        manifest_bytes = _json({**pkg.header, "files": pkg.listed})
+        zf.writestr(MANIFEST, manifest_bytes, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr(SIGNATURE, key.sign(manifest_bytes).hex() + "\n")
+
+
+def _fill(
+    pkg: _Writer,
+    store: Store,
+    case: Any,
+    actor: str,
+    lang: str,
+    heatmap: Heatmap | None,
+    similar: Similar | None,
+    model_note: str,
+) -> None:
     items_out = []
     for item_id in case.item_ids:
         item = store.get_item(item_id)
@@ -178,27 +206,13 @@ def build_package(
     }
     pkg.add("case.json", _json(record))
     pkg.add("summary.html", summary_html(record, lang).encode("utf-8"))
-    manifest = {
+    pkg.header = {
         "format": FORMAT,
         "case_id": case.id,
         "made_at": made_at,
         "made_by": actor,
         "heatmaps": heatmaps,
-        "files": [
-            {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-            for name, data in pkg.files.items()
-        ],
     }
-    manifest_bytes = _json(manifest)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        for name, data in pkg.files.items():
-            # Photos and PNGs are compressed already; store them as they are.
-            kind = zipfile.ZIP_STORED if name.startswith(("photos/", "heatmaps/")) else None
-            zf.writestr(name, data, compress_type=kind or zipfile.ZIP_DEFLATED)
-        zf.writestr(MANIFEST, manifest_bytes, compress_type=zipfile.ZIP_DEFLATED)
-        zf.writestr(SIGNATURE, key.sign(manifest_bytes).hex() + "\n")
-    return out.getvalue()
 
 
 def similar_finder(similar: Any, store: Store) -> Similar | None:

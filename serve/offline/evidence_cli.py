@@ -92,23 +92,27 @@ def _export(args: argparse.Namespace) -> int:
         heatmap = _heatmap_maker(args.model)
         note = ""
     actor = args.by or os.environ.get("USER") or "cli"
-    with Store(db_url, data_dir) as store:
-        data = build_package(
-            store,
-            args.case_id,
-            key,
-            actor=actor,
-            lang=args.lang,
-            heatmap=heatmap,
-            similar=similar_finder(load_similar(store), store),
-            model_note=note,
-        )
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(data)
+        with Store(db_url, data_dir) as store, tmp.open("wb") as out:
+            build_package(
+                store,
+                args.case_id,
+                key,
+                actor=actor,
+                lang=args.lang,
+                heatmap=heatmap,
+                similar=similar_finder(load_similar(store), store),
+                model_note=note,
+                out=out,
+            )
+        os.replace(tmp, args.out)
     except OSError as e:
         raise CounterscanError(f"cannot write {args.out}: {e.strerror or e}") from None
-    print(f"wrote {args.out} ({len(data)} bytes) for case {args.case_id}")
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes) for case {args.case_id}")
     if heatmap is None:
         print("heat maps not included (no --model); the manifest says so")
     return 0

@@ -18,12 +18,17 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select
 
 from counterscan.errors import CounterscanError
+from counterscan.serve.storage import case_rows as cr
 from counterscan.serve.storage import schema as s
-from counterscan.serve.storage.case_records import TRANSITIONS, CaseEvent, CaseRecord
-from counterscan.serve.storage.fields import check_text, is_item_id
+from counterscan.serve.storage.case_records import TRANSITIONS, CaseRecord
+from counterscan.serve.storage.case_rows import (  # re-exported: callers import them from here
+    CaseConflict,
+    CaseNotFound,
+)
+from counterscan.serve.storage.fields import check_text
 from counterscan.serve.storage.queue import check_page
 
 
@@ -34,17 +39,7 @@ class _Transactions(Protocol):
     def _write(self) -> AbstractContextManager[Connection]: ...
 
 
-MAX_TITLE = 256
-MAX_ITEMS_PER_CALL = 500
 MAX_VND = 10**15  # far above any fine; within a 64-bit integer
-
-
-class CaseNotFound(CounterscanError):
-    """No case has this id: 404."""
-
-
-class CaseConflict(CounterscanError):
-    """The case's state does not allow this (a closed case, a step the workflow lacks): 409."""
 
 
 class CaseRegister:
@@ -55,7 +50,7 @@ class CaseRegister:
 
     def get(self, case_id: int) -> CaseRecord:
         with self.store._read() as conn:
-            return _load(conn, case_id, history=True)
+            return cr.load(conn, case_id, history=True)
 
     def list(
         self,
@@ -85,8 +80,8 @@ class CaseRegister:
             total = conn.execute(select(func.count()).select_from(s.cases).where(*where))
             total_n = int(total.scalar_one())
             rows = conn.execute(query).mappings().all()
-            members = _members(conn, [r["id"] for r in rows])
-        return [_record(r, members.get(r["id"], [])) for r in rows], total_n
+            members = cr.members(conn, [r["id"] for r in rows])
+        return [cr.record(r, members.get(r["id"], [])) for r in rows], total_n
 
     def inspectors(self) -> list[str]:
         """Every assigned inspector (for the console's filter)."""
@@ -105,9 +100,9 @@ class CaseRegister:
         out: dict[str, tuple[str, CaseRecord]] = {}
         with self.store._read() as conn:
             rows = conn.execute(query).mappings().all()
-            members = _members(conn, [r["id"] for r in rows])
+            members = cr.members(conn, [r["id"] for r in rows])
         for row in rows:
-            case = _record(row, members.get(row["id"], []))
+            case = cr.record(row, members.get(row["id"], []))
             label = case.training_label()
             if label is not None:
                 for item_id in case.item_ids:
@@ -127,14 +122,14 @@ class CaseRegister:
         at: datetime | None = None,
     ) -> CaseRecord:
         """A new case in status "open"; `at`: the time to record (scripts replaying history)."""
-        title = _title(title)
-        ids = _item_ids(item_ids)
+        title = cr.title(title)
+        ids = cr.item_ids(item_ids)
         actor = check_text("inspector", actor, required=True) or ""
         inspector = check_text("inspector", (inspector or "").strip() or None) or actor
         note = check_text("note", note or "") or ""
         now = at or datetime.now(UTC)
         with self.store._write() as conn:
-            _check_items_exist(conn, ids)
+            cr.check_items_exist(conn, ids)
             case_id = conn.execute(
                 insert(s.cases).values(
                     title=title,
@@ -145,10 +140,10 @@ class CaseRegister:
                     updated_at=now,
                 )
             ).inserted_primary_key[0]
-            _event(conn, case_id, "created", actor, now, to_status="open", note=note)
+            cr.event(conn, case_id, "created", actor, now, to_status="open", note=note)
             for item_id in ids:
-                _add_item(conn, case_id, item_id, actor, now)
-            return _load(conn, case_id, history=True)
+                cr.add_item(conn, case_id, item_id, actor, now)
+            return cr.load(conn, case_id, history=True)
 
     def set_status(
         self, case_id: int, status: str, *, actor: str, note: str = "", at: datetime | None = None
@@ -159,16 +154,16 @@ class CaseRegister:
             raise CounterscanError(f"unknown case status {status!r}")
         now = at or datetime.now(UTC)
         with self.store._write() as conn:
-            case = _lock(conn, case_id)
+            case = cr.lock(conn, case_id)
             if status not in TRANSITIONS[case.status]:
                 allowed = ", ".join(TRANSITIONS[case.status]) or "nothing (it is closed)"
                 raise CaseConflict(
                     f"case {case_id} is {case.status}; it can move to {allowed}, not {status}"
                 )
             outcome = status if status in ("violation", "no_violation") else None
-            _update(conn, case_id, now, status=status, outcome=outcome)
-            _event(conn, case_id, "status", actor, now, case.status, status, note=note)
-            return _load(conn, case_id, history=True)
+            cr.update(conn, case_id, now, status=status, outcome=outcome)
+            cr.event(conn, case_id, "status", actor, now, case.status, status, note=note)
+            return cr.load(conn, case_id, history=True)
 
     def close(
         self,
@@ -192,7 +187,7 @@ class CaseRegister:
                 raise CounterscanError(f"{name} must be between 0 and {MAX_VND}, not {value}")
         now = at or datetime.now(UTC)
         with self.store._write() as conn:
-            case = _lock(conn, case_id)
+            case = cr.lock(conn, case_id)
             if case.status == "violation":
                 if violation_kind not in s.VIOLATION_KINDS:
                     raise CounterscanError(
@@ -207,7 +202,7 @@ class CaseRegister:
                 raise CaseConflict(
                     f"case {case_id} is {case.status}; set it to violation or no_violation first"
                 )
-            _update(
+            cr.update(
                 conn,
                 case_id,
                 now,
@@ -218,17 +213,17 @@ class CaseRegister:
                 goods_value_vnd=goods_value_vnd,
                 quantity_seized=quantity_seized,
             )
-            _event(conn, case_id, "closed", actor, now, case.status, "closed", note=note)
-            return _load(conn, case_id, history=True)
+            cr.event(conn, case_id, "closed", actor, now, case.status, "closed", note=note)
+            return cr.load(conn, case_id, history=True)
 
     def add_note(self, case_id: int, note: str, *, actor: str) -> CaseRecord:
         note = check_text("note", (note or "").strip(), required=True) or ""
         now = datetime.now(UTC)
         with self.store._write() as conn:
-            _lock(conn, case_id)
-            _update(conn, case_id, now)
-            _event(conn, case_id, "note", actor, now, note=note)
-            return _load(conn, case_id, history=True)
+            cr.lock(conn, case_id)
+            cr.update(conn, case_id, now)
+            cr.event(conn, case_id, "note", actor, now, note=note)
+            return cr.load(conn, case_id, history=True)
 
     def update(
         self, case_id: int, *, actor: str, title: str | None = None, inspector: str | None = None
@@ -236,190 +231,46 @@ class CaseRegister:
         """Rename or assign to another inspector (recorded as an `assigned` event)."""
         now = datetime.now(UTC)
         with self.store._write() as conn:
-            case = _lock(conn, case_id)
+            case = cr.lock(conn, case_id)
             values: dict[str, Any] = {}
             if title is not None:
-                values["title"] = _title(title)
+                values["title"] = cr.title(title)
             if inspector is not None:
                 who = check_text("inspector", inspector.strip(), required=True)
                 if who != case.inspector:
                     values["inspector"] = who
-                    _event(conn, case_id, "assigned", actor, now, note=f"{case.inspector} -> {who}")
-            _update(conn, case_id, now, **values)
-            return _load(conn, case_id, history=True)
+                    cr.event(
+                        conn, case_id, "assigned", actor, now, note=f"{case.inspector} -> {who}"
+                    )
+            cr.update(conn, case_id, now, **values)
+            return cr.load(conn, case_id, history=True)
 
     def add_items(self, case_id: int, item_ids: Iterable[str], *, actor: str) -> CaseRecord:
-        ids = _item_ids(item_ids)
+        ids = cr.item_ids(item_ids)
         now = datetime.now(UTC)
         with self.store._write() as conn:
-            case = _open_case(conn, case_id)
-            _check_items_exist(conn, ids)
+            case = cr.open_case(conn, case_id)
+            cr.check_items_exist(conn, ids)
             for item_id in ids:
                 if item_id not in case.item_ids:
-                    _add_item(conn, case_id, item_id, actor, now)
-            _update(conn, case_id, now)
-            return _load(conn, case_id, history=True)
+                    cr.add_item(conn, case_id, item_id, actor, now)
+            cr.update(conn, case_id, now)
+            return cr.load(conn, case_id, history=True)
 
     def remove_item(self, case_id: int, item_id: str, *, actor: str) -> CaseRecord:
         now = datetime.now(UTC)
         with self.store._write() as conn:
-            case = _open_case(conn, case_id)
+            case = cr.open_case(conn, case_id)
             if item_id not in case.item_ids:
                 raise CaseNotFound(f"item {item_id} is not in case {case_id}")
             t = s.case_items.c
             conn.execute(delete(s.case_items).where(t.case_id == case_id, t.item_id == item_id))
-            _event(conn, case_id, "item_removed", actor, now, item_id=item_id)
-            _update(conn, case_id, now)
-            return _load(conn, case_id, history=True)
+            cr.event(conn, case_id, "item_removed", actor, now, item_id=item_id)
+            cr.update(conn, case_id, now)
+            return cr.load(conn, case_id, history=True)
 
     def log_event(self, case_id: int, kind: str, *, actor: str, note: str = "") -> None:
         """Record something done with the case that changes nothing (an evidence download)."""
         with self.store._write() as conn:
-            _lock(conn, case_id)
-            _event(conn, case_id, kind, actor, datetime.now(UTC), note=note)
-
-
-# --- helpers (inside one transaction) ---
-
-
-def _title(title: str) -> str:
-    title = " ".join((title or "").split())
-    if not title:
-        raise CounterscanError("title must not be empty")
-    if len(title) > MAX_TITLE:
-        raise CounterscanError(f"title is longer than {MAX_TITLE} characters")
-    return title
-
-
-def _item_ids(item_ids: Iterable[str]) -> list[str]:
-    ids = list(dict.fromkeys(item_ids))
-    bad = [i for i in ids if not is_item_id(i)]
-    if bad:
-        raise CounterscanError(f"not an item id: {str(bad[0])[:40]!r}")
-    if len(ids) > MAX_ITEMS_PER_CALL:
-        raise CounterscanError(f"at most {MAX_ITEMS_PER_CALL} items at once")
-    return ids
-
-
-def _check_items_exist(conn: Connection, ids: list[str]) -> None:
-    if not ids:
-        return
-    found = set(conn.execute(select(s.items.c.id).where(s.items.c.id.in_(ids))).scalars())
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise CaseNotFound(f"no item with id {missing[0]}")
-
-
-def _add_item(conn: Connection, case_id: int, item_id: str, actor: str, now: datetime) -> None:
-    conn.execute(
-        insert(s.case_items).values(case_id=case_id, item_id=item_id, added_by=actor, added_at=now)
-    )
-    _event(conn, case_id, "item_added", actor, now, item_id=item_id)
-
-
-def _event(
-    conn: Connection,
-    case_id: int,
-    kind: str,
-    actor: str,
-    now: datetime,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    *,
-    item_id: str | None = None,
-    note: str = "",
-) -> None:
-    conn.execute(
-        insert(s.case_events).values(
-            case_id=case_id,
-            kind=kind,
-            actor=check_text("inspector", actor, required=True),
-            from_status=from_status,
-            to_status=to_status,
-            item_id=item_id,
-            note=check_text("note", note or "") or "",
-            created_at=now,
-        )
-    )
-
-
-def _update(conn: Connection, case_id: int, now: datetime, **values: Any) -> None:
-    conn.execute(update(s.cases).where(s.cases.c.id == case_id).values(updated_at=now, **values))
-
-
-def _lock(conn: Connection, case_id: int) -> CaseRecord:
-    """The case, its row locked (PostgreSQL) so concurrent changes apply one after another."""
-    query = select(s.cases).where(s.cases.c.id == case_id).with_for_update()
-    row = conn.execute(query).mappings().first()
-    if row is None:
-        raise CaseNotFound(f"no case with id {case_id}")
-    return _record(row, _members(conn, [case_id]).get(case_id, []))
-
-
-def _open_case(conn: Connection, case_id: int) -> CaseRecord:
-    case = _lock(conn, case_id)
-    if case.status == "closed":
-        raise CaseConflict(f"case {case_id} is closed; its items cannot change")
-    return case
-
-
-def _load(conn: Connection, case_id: int, *, history: bool) -> CaseRecord:
-    row = conn.execute(select(s.cases).where(s.cases.c.id == case_id)).mappings().first()
-    if row is None:
-        raise CaseNotFound(f"no case with id {case_id}")
-    events = None
-    if history:
-        e = s.case_events.c
-        rows = conn.execute(
-            select(s.case_events).where(e.case_id == case_id).order_by(e.id)
-        ).mappings()
-        events = [
-            CaseEvent(
-                r["kind"],
-                r["actor"],
-                r["created_at"],
-                r["from_status"],
-                r["to_status"],
-                r["item_id"],
-                r["note"] or "",
-            )
-            for r in rows
-        ]
-    return _record(row, _members(conn, [case_id]).get(case_id, []), events)
-
-
-def _members(conn: Connection, case_ids: list[int]) -> dict[int, list[str]]:
-    if not case_ids:
-        return {}
-    t = s.case_items.c
-    query = (
-        select(t.case_id, t.item_id).where(t.case_id.in_(case_ids)).order_by(t.added_at, t.item_id)
-    )
-    out: dict[int, list[str]] = {}
-    for case_id, item_id in conn.execute(query):
-        out.setdefault(case_id, []).append(item_id)
-    return out
-
-
-def _record(row: Any, item_ids: list[str], history: list[CaseEvent] | None = None) -> CaseRecord:
-    return CaseRecord(
-        id=int(row["id"]),
-        title=row["title"],
-        inspector=row["inspector"],
-        status=row["status"],
-        outcome=row["outcome"],
-        violation_kind=row["violation_kind"],
-        fine_vnd=_int(row["fine_vnd"]),
-        goods_value_vnd=_int(row["goods_value_vnd"]),
-        quantity_seized=_int(row["quantity_seized"]),
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        closed_at=row["closed_at"],
-        item_ids=item_ids,
-        history=history,
-    )
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
+            cr.lock(conn, case_id)
+            cr.event(conn, case_id, kind, actor, datetime.now(UTC), note=note)

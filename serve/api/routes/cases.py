@@ -17,11 +17,15 @@ the caller may fill in); the assigned inspector is a field of its own.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import SettingsDep, StoreDep
@@ -30,7 +34,8 @@ from counterscan.serve.offline.evidence import build_package, load_private_key, 
 from counterscan.serve.similar.service import SimilarDep
 from counterscan.serve.storage import Store
 from counterscan.serve.storage.case_records import CaseRecord
-from counterscan.serve.storage.cases import MAX_ITEMS_PER_CALL, MAX_TITLE, MAX_VND
+from counterscan.serve.storage.case_rows import MAX_ITEMS_PER_CALL, MAX_TITLE
+from counterscan.serve.storage.cases import MAX_VND
 from counterscan.serve.storage.fields import ITEM_ID_RE, MAX_LEN
 from counterscan.serve.storage.queue import MAX_LIMIT, MAX_OFFSET
 
@@ -186,7 +191,7 @@ def remove_item(case_id: CaseId, item_id: ItemId, who: Inspector, store: StoreDe
 @router.get(
     "/{case_id}/evidence",
     summary="The signed evidence package (ZIP); the download is logged in the case history",
-    response_class=Response,
+    response_class=FileResponse,
     responses={
         200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
         503: {"model": m.ErrorBody, "description": "No signing key (COUNTERSCAN_EVIDENCE_KEY)"},
@@ -200,7 +205,7 @@ def get_evidence(
     request: Request,
     lang: Literal["vi", "en"] = "vi",
     similar: SimilarDep = None,
-) -> Response:
+) -> FileResponse:
     if settings.evidence_key is None:
         raise HTTPException(
             503,
@@ -211,23 +216,30 @@ def get_evidence(
     key = load_private_key(settings.evidence_key)
     engine = getattr(request.app.state, "engine", None)
     ready = engine is not None and engine.ready
-    data = build_package(
-        store,
-        case_id,
-        key,
-        actor=who.name,
-        lang=lang,
-        heatmap=engine.heatmap_png if ready else None,
-        similar=similar_finder(similar, store),
-        model_note="" if ready else "the model is not loaded",
-    )
-    return Response(
-        data,
+    # On disk, not in memory: a case may hold many full-size photos.
+    fd, name = tempfile.mkstemp(prefix="counterscan-evidence-", suffix=".zip")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            build_package(
+                store,
+                case_id,
+                key,
+                actor=who.name,
+                lang=lang,
+                heatmap=engine.heatmap_png if ready else None,
+                similar=similar_finder(similar, store),
+                model_note="" if ready else "the model is not loaded",
+                out=out,
+            )
+    except BaseException:
+        os.unlink(name)
+        raise
+    return FileResponse(
+        name,
         media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="case-{case_id}-evidence.zip"',
-            "Cache-Control": "no-store",
-        },
+        filename=f"case-{case_id}-evidence.zip",
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(os.unlink, name),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -103,6 +104,9 @@ def test_case_from_scored_items_to_verified_evidence(
     r = client.get(f"{url}/evidence")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/zip"
+    assert 'filename="case-' in r.headers["content-disposition"]
+    leftovers = list(Path(tempfile.gettempdir()).glob("counterscan-evidence-*"))
+    assert not leftovers, leftovers  # built on disk, removed once sent
     package = tmp_path / "case.zip"
     package.write_bytes(r.content)
     assert verify_package(package, keys[1]).ok
