@@ -43,6 +43,8 @@ TEXT = {
         "check": "Kiểm tra tính toàn vẹn: counterscan evidence verify <tệp.zip> --public-key "
         "<khóa.pub>. Mọi tệp được liệt kê trong manifest.json kèm SHA-256; manifest được ký Ed25519.",
         "none": "không có",
+        "included": "có (thư mục heatmaps/)",
+        "not_included": "không kèm theo",
     },
     "en": {
         "title": "Case evidence package",
@@ -77,6 +79,8 @@ TEXT = {
         "check": "Integrity check: counterscan evidence verify <file.zip> --public-key <key.pub>. "
         "Every file is listed in manifest.json with its SHA-256; the manifest is Ed25519-signed.",
         "none": "none",
+        "included": "included (heatmaps/ folder)",
+        "not_included": "not included",
     },
 }
 WORDS = {
@@ -124,21 +128,21 @@ def summary_html(record: dict[str, Any], lang: str = "vi") -> str:
     head = [
         (t["status"], w(case["status"])),
         (t["inspector"], escape(case["inspector"] or "")),
-        (t["opened"], escape(case["created_at"])),
-        (t["closed"], escape(case["closed_at"] or t["none"])),
+        (t["opened"], when(case["created_at"])),
+        (t["closed"], when(case["closed_at"]) if case["closed_at"] else t["none"]),
         (t["outcome"], w(case["outcome"])),
         (t["kind"], w(case["violation_kind"])),
         (t["fine"], money(case["fine_vnd"])),
         (t["goods"], money(case["goods_value_vnd"])),
         (t["quantity"], t["none"] if case["quantity_seized"] is None else case["quantity_seized"]),
-        (t["heatmaps"], escape(record["heatmaps"])),
+        (t["heatmaps"], _heatmaps(record["heatmaps"], t)),
     ]
     rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in head)
     items = "".join(_item(i, t, w) for i in record["items"])
     history = "".join(
-        f"<tr><td>{escape(e['created_at'])}</td><td>{escape(e['actor'])}</td>"
+        f"<tr><td>{when(e['created_at'])}</td><td>{escape(e['actor'])}</td>"
         f"<td>{w(e['kind'])}"
-        + (f": {w(e['from_status'])} → {w(e['to_status'])}" if e["to_status"] else "")
+        + (f": {w(e['from_status'])} → {w(e['to_status'])}" if e["from_status"] else "")
         + (f" ({escape(e['item_id'])})" if e["item_id"] else "")
         + (f" — {escape(e['note'])}" if e["note"] else "")
         + "</td></tr>"
@@ -160,8 +164,8 @@ th{{background:#eee}} .item{{page-break-inside:avoid;margin-bottom:1.5em}}
 {items}
 <h2>{t["history"]}</h2>
 <table><tr><th>{t["when"]}</th><th>{t["who"]}</th><th>{t["what"]}</th></tr>{history}</table>
-<p>{t["made"]} {escape(record["made_at"])} {t["by"]} {escape(record["made_by"])}.</p>
-<p><small>{t["check"]}</small></p>
+<p>{t["made"]} {when(record["made_at"])} {t["by"]} {escape(record["made_by"])}.</p>
+<p><small>{escape(t["check"])}</small></p>
 </body></html>
 """
 
@@ -176,7 +180,7 @@ def _item(item: dict[str, Any], t: dict[str, str], w: Any) -> str:
         escape(str(v)) for v in (item["source"], item["url"], item["listing_id"]) if v
     )
     verdicts = "; ".join(
-        f"{w(v['verdict'])} ({escape(v['inspector'])}, {escape(v['created_at'])})"
+        f"{w(v['verdict'])} ({escape(v['inspector'])}, {when(v['created_at'])})"
         for v in item["verdicts"]
     )
     similar = "; ".join(
@@ -185,7 +189,7 @@ def _item(item: dict[str, Any], t: dict[str, str], w: Any) -> str:
     reason = f" — {escape(item['priority_reason'])}" if item.get("priority_reason") else ""
     rows = [
         (t["sha"], f"<code>{escape(item['sha256'])}</code>"),
-        (t["collected"], escape(item["collected_at"])),
+        (t["collected"], when(item["collected_at"])),
         (t["where"], where or t["none"]),
         (t["seller"], escape(str(item["seller"])) if item.get("seller") else t["none"]),
         (t["model"], escape(item["model_version"])),
@@ -198,3 +202,14 @@ def _item(item: dict[str, Any], t: dict[str, str], w: Any) -> str:
     return (
         f'<div class="item"><h3>{escape(item["item_id"])}</h3>{photos}<table>{table}</table></div>'
     )
+
+
+def when(iso: str) -> str:
+    """2026-02-16T14:11:19.291125Z -> 2026-02-16 14:11:19 UTC (the exact time is in case.json)."""
+    return escape(f"{iso[:19].replace('T', ' ')} UTC")
+
+
+def _heatmaps(note: str, t: dict[str, str]) -> str:
+    if note == "included":
+        return t["included"]
+    return f"{t['not_included']} ({escape(note.removeprefix('not included: '))})"
