@@ -132,6 +132,7 @@ def test_case_from_scored_items_to_verified_evidence(
     assert "similar_matches" in first and record["heatmaps"] == "included"
     assert "Hồ sơ chứng cứ" in summary and "hàng giả" in summary  # Vietnamese by default
     assert "Tiền phạt" in summary and "15.000.000" in summary
+    assert "verify &lt;tệp.zip&gt; --public-key &lt;khóa.pub&gt;" in summary  # text, not tags
     # The download is in the history: who and when.
     history = ok(client.get(url))["history"]
     assert history[-1]["kind"] == "evidence_download" and history[-1]["actor"] == "local"
