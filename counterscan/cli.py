@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     from counterscan.datasets import cli as data_cli
     from counterscan.model import cli as model_cli
     from counterscan.serve import cli as serve_cli
-    from counterscan.serve.offline import verdict_cli
+    from counterscan.serve.offline import evidence_cli, report_cli, verdict_cli
     from counterscan.training import cli as training_cli
 
     parser = argparse.ArgumentParser(
@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     training_cli.register(commands)
     model_cli.register(commands)
     serve_cli.register(commands)
+    evidence_cli.register(commands)
+    report_cli.register(commands)
     return parser
 
 

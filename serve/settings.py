@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     similar_threshold: float = Field(0.92, gt=0.0, le=1.0)
     similar_ann_from: int = Field(20_000, ge=1)
 
+    # --- evidence packages (serve/cases/evidence.py): the office's Ed25519 signing key,
+    # made by `counterscan evidence keygen PREFIX` (PREFIX.key); without it GET
+    # /v1/cases/{id}/evidence answers 503 naming this setting
+    evidence_key: Path | None = None
+
     # --- behaviour
     reload_on_sighup: bool = False  # set by `counterscan serve`; tests build apps without it
     log_level: str = "info"
@@ -141,6 +146,13 @@ class Settings(BaseSettings):
         value = value.lower()
         if value not in ("critical", "error", "warning", "info", "debug"):
             raise ValueError("must be one of critical, error, warning, info, debug")
+        return value
+
+    @field_validator("evidence_key")
+    @classmethod
+    def _check_evidence_key(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file (make one with `counterscan evidence keygen`)")
         return value
 
     @field_validator("db")

@@ -6,27 +6,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from counterscan.errors import CounterscanError
 from counterscan.serve.api.schemas import ErrorBody
 from counterscan.serve.pipeline.prepare import ImageRejected
 from counterscan.serve.storage import EvidenceUnwritable, ItemNotFound, StorageUnavailable
+from counterscan.serve.storage.cases import CaseConflict, CaseNotFound
 
 # What each status means, wherever a route answers it (the descriptions in /openapi.json).
 ERRORS = {
     401: "No API key, or one the server does not know",
     403: "The key's role may not do this",
-    404: "No item with this id (or its stored image is gone)",
-    409: "Several worker processes serve: only the served file can be reloaded",
+    404: "No such item or case (or the item's stored image is gone)",
+    409: "Not possible in the current state: a case step its status does not allow, or a "
+    "reload of another file while several worker processes serve",
     413: "The request body, an image, or a batch is over a limit",
     415: "Not a supported image (or not a supported batch encoding)",
     422: "Malformed request",
-    503: "The model is not loaded or the database is unavailable",
+    503: "The model is not loaded, the database is unavailable, or a setting the answer needs "
+    "is missing (the evidence signing key)",
 }
 
 
@@ -53,6 +57,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _not_found(request: Request, exc: ItemNotFound) -> JSONResponse:
         return detail(404, str(exc))
 
+    @app.exception_handler(CaseNotFound)
+    async def _no_case(request: Request, exc: CaseNotFound) -> JSONResponse:
+        return detail(404, str(exc))
+
+    @app.exception_handler(CaseConflict)
+    async def _case_conflict(request: Request, exc: CaseConflict) -> JSONResponse:
+        return detail(409, str(exc))
+
     @app.exception_handler(StorageUnavailable)
     async def _db_down(request: Request, exc: StorageUnavailable) -> JSONResponse:
         return detail(503, f"the database is unavailable: {exc}")
@@ -69,6 +81,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
         if exc.status_code == 400:  # Starlette's form parser: a body it could not read
             return detail(*body_parse_error(str(exc.detail)))
+        if exc.status_code == 405:  # Starlette names only the first route's methods
+            allow = allowed_methods(request.app, request.url.path)
+            if allow:
+                headers = {**(exc.headers or {}), "Allow": ", ".join(allow)}
+                return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
         return await http_exception_handler(request, exc)
 
 
@@ -89,3 +106,18 @@ def describe_validation(errors: Any) -> str:
         where = f"{'.'.join(loc[1:])} ({loc[0]})" if len(loc) > 1 else ".".join(loc) or "request"
         parts.append(f"{where}: {error.get('msg', 'invalid')}")
     return "malformed request: " + "; ".join(parts)
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at `path` (one path may have a route per method, e.g.
+    GET and POST /v1/cases)."""
+    iterate = getattr(routing, "iter_route_contexts", None)
+    routes = iterate(app.routes) if iterate else app.routes
+    found: set[str] = set()
+    for context in routes:
+        route = getattr(context, "original_route", context)
+        methods = getattr(route, "methods", None)
+        path_format = getattr(context, "path_format", None)
+        if methods and path_format and compile_path(path_format)[0].match(path):
+            found |= set(methods)
+    return sorted(found)

@@ -4,7 +4,8 @@ A request carries its key in `X-API-Key: <key>` or `Authorization: Bearer <key>`
 compared in constant time against every configured key (no early exit, so timing tells nothing
 about which key or how much of it matched) and are never logged or echoed.
 
-Roles: crawler (score), inspector (score, queue, verdicts), admin (everything, reload).
+Roles: crawler (score), inspector (score, queue, verdicts, cases, evidence, reports), admin
+(everything, reload).
 With no keys configured every request is the local admin; `counterscan serve` then refuses to
 listen beyond loopback (see `check_exposure`).
 """

@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="export reviewed items of the service's database as a training dataset",
         description="Write the items inspectors gave a counterfeit or genuine verdict as a "
         "dataset: OUT/manifest.csv (path, label, group = listing id, source, sha256, inspector, "
-        "...) and OUT/images/ (copies of the stored originals). The latest verdict counts; "
+        "...) and OUT/images/ (copies of the stored originals). The latest verdict counts, and a "
+        "closed case's outcome wins over it (label_source, case_id); "
         "the same image scored by several model versions is one sample. `counterscan train OUT` "
         "accepts the result.",
     )

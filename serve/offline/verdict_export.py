@@ -4,7 +4,10 @@
                        verdict_at,item_id,model_version,score
     OUT/images/<sha256>.<ext>   copies of the evidence, byte for byte
 
-`label` is the current verdict (counterfeit or genuine). `unsure` items are left out unless
+`label` is the outcome of a closed case the item is in, when there is one (the strongest label:
+an inspection found a violation of kind counterfeit_goods or ip_infringement -> counterfeit;
+no violation -> genuine; `label_source` says "case" and `case_id` names it), else the current
+verdict (counterfeit or genuine; `label_source` "verdict"). `unsure` items are left out unless
 `include_unsure` names the label to give them (the `verdict` column still says unsure). `group`
 is the listing id (photos of one listing stay on one side of every split), or the sha256 when
 the item has no listing id. One row per image: the same bytes scored by two model versions are
@@ -28,12 +31,13 @@ from counterscan.errors import CounterscanError
 from counterscan.formats import suffix_of
 from counterscan.progress import progress_bar
 from counterscan.serve.storage import ItemRecord, Store
+from counterscan.serve.storage.case_records import CaseRecord
 from counterscan.serve.storage.db import normalise_url
 from counterscan.serve.storage.records import iso_utc
 
 COLUMNS = [
     "path", "label", "group", "listing_id", "source", "url", "sha256", "phash", "verdict",
-    "inspector", "verdict_at", "item_id", "model_version", "score",
+    "inspector", "verdict_at", "item_id", "model_version", "score", "label_source", "case_id",
 ]  # fmt: skip
 UNSURE_CHOICES = ("no", *LABELS)
 
@@ -52,8 +56,15 @@ def export_verdicts(
 
     with Store(db_url, data_dir) as store:
         wanted = LABELS if include_unsure == "no" else (*LABELS, "unsure")
-        reviewed = store.reviewed_items(wanted)
-        skipped_unsure = 0 if include_unsure != "no" else len(store.reviewed_items(("unsure",)))
+        by_case = store.cases.closed_labels()
+        plain = [i for i in store.reviewed_items(wanted) if i.id not in by_case]
+        labelled = [store.get_item(i) for i in by_case]  # ordered by closing time
+        reviewed = plain + [i for i in labelled if i is not None]  # cases come last: they win
+        skipped_unsure = (
+            0
+            if include_unsure != "no"
+            else sum(i.id not in by_case for i in store.reviewed_items(("unsure",)))
+        )
         latest = _latest_per_image(reviewed)
         (out_dir / "images").mkdir(parents=True, exist_ok=True)
         rows, missing = [], 0
@@ -64,11 +75,11 @@ def export_verdicts(
                 continue
             rel = f"images/{item.sha256}.{_extension(source)}"
             shutil.copyfile(source, out_dir / rel)
-            rows.append(_row(item, rel, include_unsure))
+            rows.append(_row(item, rel, include_unsure, by_case.get(item.id)))
 
     if not rows:
         raise CounterscanError(
-            "no reviewed items with a counterfeit or genuine verdict to export"
+            "no reviewed items with a counterfeit or genuine verdict (or case outcome) to export"
             + (f" ({missing} had their evidence file missing)" if missing else "")
         )
     manifest = _write_manifest(out_dir / MANIFEST, rows)
@@ -121,10 +132,18 @@ def _extension(path: Path) -> str:
         return "img"
 
 
-def _row(item: ItemRecord, rel: str, include_unsure: str) -> dict[str, str]:
+def _row(
+    item: ItemRecord, rel: str, include_unsure: str, case: tuple[str, CaseRecord] | None
+) -> dict[str, str]:
     verdict = item.verdict
-    assert verdict is not None
-    label = include_unsure if verdict.verdict == "unsure" else verdict.verdict
+    if case is not None:
+        label, record = case
+        inspector = record.inspector or record.created_by
+        at = record.closed_at or record.updated_at
+    else:
+        assert verdict is not None
+        label = include_unsure if verdict.verdict == "unsure" else verdict.verdict
+        inspector, at = verdict.inspector, verdict.created_at
     return {
         "path": rel,
         "label": label,
@@ -134,12 +153,14 @@ def _row(item: ItemRecord, rel: str, include_unsure: str) -> dict[str, str]:
         "url": _clean(item.url),
         "sha256": item.sha256,
         "phash": item.phash,
-        "verdict": verdict.verdict,
-        "inspector": _clean(verdict.inspector),
-        "verdict_at": iso_utc(verdict.created_at),
+        "verdict": verdict.verdict if verdict else "",
+        "inspector": _clean(inspector),
+        "verdict_at": iso_utc(at),
         "item_id": item.id,
         "model_version": _clean(item.model_version),
         "score": f"{item.score:.6f}",
+        "label_source": "case" if case else "verdict",
+        "case_id": str(case[1].id) if case else "",
     }
 
 

@@ -18,6 +18,7 @@ MAX_LEN = {
     "inspector": 128,
     "recorded_by": 128,
     "note": 10_000,
+    "case_title": 256,
 }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Exists, Select, exists, func, select
 
 from counterscan.errors import CounterscanError
 from counterscan.serve.storage import schema as s
@@ -64,9 +64,17 @@ def check_page(limit: int, offset: int) -> None:
         raise CounterscanError(f"offset must be at most {MAX_OFFSET}, not {offset}")
 
 
+def in_a_case() -> Exists:
+    """The item is in a case (storage/cases.py): the case is where it is dealt with now, so it
+    leaves the unreviewed queue (and comes back if it is removed from the case)."""
+    return exists().where(s.case_items.c.item_id == s.items.c.id)
+
+
 def _where(query: Select, f: QueueFilter) -> Select:
     if f.status != "all":
         query = query.where(s.items.c.status == f.status)
+    if f.status == "unreviewed":
+        query = query.where(~in_a_case())
     if f.priorities:
         query = query.where(s.items.c.priority_rank.in_([s.PRIORITY_RANK[p] for p in f.priorities]))
     if f.source is not None:
@@ -107,7 +115,7 @@ def depth_query() -> Select:
     """(priority_rank, count) of unreviewed items."""
     return (
         select(s.items.c.priority_rank, func.count())
-        .where(s.items.c.status == "unreviewed")
+        .where(s.items.c.status == "unreviewed", ~in_a_case())
         .group_by(s.items.c.priority_rank)
     )
 

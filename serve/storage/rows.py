@@ -33,10 +33,12 @@ def new_item_row(
     height: int,
     embedding: np.ndarray | None = None,
     fingerprint: bytes | None = None,
+    created_at: datetime | None = None,
 ) -> dict[str, Any]:
     """The `items` row of a newly scored image, checked. Raises CounterscanError for a text
     field the store cannot keep (too long, control characters) and ValueError for what only a
-    bug could produce (unknown priority, a score that is not a number)."""
+    bug could produce (unknown priority, a score that is not a number). `created_at`: now,
+    unless a script replays history (scripts/generate_half_year.py)."""
     check_sha256(sha256)
     if priority not in s.PRIORITIES:
         raise ValueError(f"unknown priority {priority!r}")
@@ -44,7 +46,7 @@ def new_item_row(
         raise ValueError(f"score is not a finite number: {score!r}")
     return {
         "id": new_item_id(),
-        "created_at": datetime.now(UTC),
+        "created_at": created_at or datetime.now(UTC),
         "status": "unreviewed",
         "sha256": sha256,
         "phash": phash,

@@ -3,6 +3,8 @@
 items     one row per scored image and model version (same bytes + same model = same row).
 verdicts  every verdict ever given, oldest first by id; never updated or deleted.
 sightings  later submissions of an item's image from other listings (first one: on the item).
+cases, case_items, case_events  the case register (storage/cases.py): an inspection, the items
+          it covers, and its history (every status change, note, item change, evidence download).
 schema_version  one row per schema version reached (the highest is the current one); Alembic's
                 own `alembic_version` is kept beside it, see migrate.py.
 
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Float,
@@ -38,7 +41,7 @@ from sqlalchemy.types import TypeDecorator
 
 from counterscan.contract import BANDS
 
-SCHEMA_VERSION = 4  # the newest revision in migrations/versions/ (a test keeps them equal)
+SCHEMA_VERSION = 5  # the newest revision in migrations/versions/ (a test keeps them equal)
 
 PRIORITIES = BANDS  # queue order
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
@@ -145,5 +148,60 @@ sightings = Table(
     Column("listing_id", String(256), index=True),
     Column("source", String(128)),
     Column("url", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Added in schema version 5: the case register (storage/cases.py). A case is an inspection
+# from opening to outcome; `outcome` is "violation" or "no_violation" once decided (kept when the
+# case is closed, so reports and training read it from one column).
+CASE_STATUSES = ("open", "inspecting", "violation", "no_violation", "closed")
+VIOLATION_KINDS = (
+    "counterfeit_goods", "smuggled_goods", "ip_infringement", "unknown_origin", "other",
+)  # fmt: skip
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(256), nullable=False),
+    Column("inspector", String(128)),  # assigned inspector
+    Column("status", String(16), nullable=False),
+    Column("outcome", String(16)),  # violation | no_violation
+    Column("violation_kind", String(32)),
+    Column("fine_vnd", BigInteger),
+    Column("goods_value_vnd", BigInteger),
+    Column("quantity_seized", Integer),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Index("ix_cases_status", "status"),
+    Index("ix_cases_inspector", "inspector"),
+    Index("ix_cases_created_at", "created_at"),
+)
+
+case_items = Table(
+    "case_items",
+    metadata,
+    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True),
+    Column("item_id", String(32), ForeignKey("items.id"), primary_key=True),
+    Column("added_by", String(128), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Index("ix_case_items_item_id", "item_id"),
+)
+
+# Appended, never updated: kind is created | status | note | assigned | item_added |
+# item_removed | closed | evidence_download.
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16)),
+    Column("item_id", String(32)),
+    Column("actor", String(128), nullable=False),
+    Column("note", Text, nullable=False, server_default=text("''")),
     Column("created_at", UTCDateTime, nullable=False),
 )

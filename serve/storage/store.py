@@ -28,6 +28,7 @@ from counterscan.contract import HIGH
 from counterscan.errors import CounterscanError
 from counterscan.serve.storage import queue as q
 from counterscan.serve.storage import schema as s
+from counterscan.serve.storage.cases import CaseRegister
 from counterscan.serve.storage.db import (
     WRITE,
     make_engine,
@@ -93,6 +94,11 @@ class Store:
         if self._engine is None:
             raise RuntimeError("Store is not open; call .open() first")
         return self._engine
+
+    @property
+    def cases(self) -> CaseRegister:
+        """The case register (storage/cases.py), on this store's database."""
+        return CaseRegister(self)
 
     @property
     def backend(self) -> str:
@@ -261,9 +267,11 @@ class Store:
         note: str = "",
         *,
         recorded_by: str | None = None,
+        at: datetime | None = None,
     ) -> ItemRecord:
         """Append a verdict; it becomes the current one. Returns the item with its history.
-        `recorded_by`: who sent it (the API key's name), kept for audit next to `inspector`."""
+        `recorded_by`: who sent it (the API key's name), kept for audit next to `inspector`.
+        `at`: now, unless a script replays history."""
         if verdict not in s.VERDICTS:
             raise CounterscanError(f"unknown verdict {verdict!r} (use {', '.join(s.VERDICTS)})")
         inspector = check_text("inspector", (inspector or "").strip(), required=True) or ""
@@ -282,7 +290,7 @@ class Store:
                     verdict=verdict,
                     inspector=inspector,
                     note=note,
-                    created_at=datetime.now(UTC),
+                    created_at=at or datetime.now(UTC),
                     recorded_by=recorded_by,
                 )
             ).inserted_primary_key[0]

@@ -46,16 +46,23 @@ class ConsoleServer:
     """A real `counterscan serve` (tests/helpers/live_server.py) on its own SQLite file, with
     what the console tests ask of it: score a photo as a crawler would, read the database."""
 
-    def __init__(self, root: Path, model: Path, api_keys: str = "") -> None:
+    def __init__(
+        self,
+        root: Path,
+        model: Path,
+        api_keys: str = "",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.db_path = root / "counterscan.db"
+        self.evidence_public_key: Path | None = None
         spec = ServerSpec(
             model=model,
             db=f"sqlite:///{self.db_path}",
             data_dir=root / "store",
             log_path=root / "server.log",
             api_keys=api_keys,
-            env={"COUNTERSCAN_DECODE_THREADS": "1"},
+            env={"COUNTERSCAN_DECODE_THREADS": "1", **(extra_env or {})},
             log_level="warning",
         )
         self.live = LiveServer(spec).start(timeout=START_TIMEOUT_S)
@@ -140,7 +147,11 @@ def console_server(
     model with a training record in its contract."""
     root = tmp_path_factory.mktemp("console-open")
     model = _with_training_record(onnx_model_path, root)
-    server = ConsoleServer(root / "server", model)
+    from counterscan.serve.cases.evidence import keygen
+
+    key, _ = keygen(root / "office")  # evidence packages are signed (the case page)
+    server = ConsoleServer(root / "server", model, extra_env={"COUNTERSCAN_EVIDENCE_KEY": str(key)})
+    server.evidence_public_key = root / "office.pub"
     yield server
     server.stop()
 

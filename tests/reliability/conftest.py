@@ -145,7 +145,11 @@ def module_server(onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactor
     root = tmp_path_factory.mktemp("server")
     factory = _server_factory(root, onnx_model_path)
     start = next(factory)
-    yield start(log_level="debug")  # everything the server could log, for the secrets test
+    from counterscan.serve.cases.evidence import keygen
+
+    key, _ = keygen(root / "office")  # evidence packages are signed: the route needs a key
+    env = {"COUNTERSCAN_EVIDENCE_KEY": str(key)}
+    yield start(log_level="debug", env=env)  # everything the server could log, for the secrets test
     next(factory, None)
 
 

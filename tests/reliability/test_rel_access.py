@@ -52,24 +52,43 @@ def world(
 ) -> Any:
     """An in-process app with keys for every role, and one item scored by the crawler."""
     root = tmp_path_factory.mktemp("access")
-    with open_app(root, api_keys=rel_keys_setting) as client:
+    from counterscan.serve.cases.evidence import keygen
+
+    key, _ = keygen(root / "office")
+    with open_app(root, api_keys=rel_keys_setting, evidence_key=key) as client:
         files = {"image": ("a.jpg", hostile.photo((80, 60), fmt="JPEG"), "image/jpeg")}
         r = client.post("/v1/score", files=files, headers={"X-API-Key": rel_keys["crawler"]})
         assert r.status_code == 200, r.text
         client.item_id = r.json()["id"]  # type: ignore[attr-defined]
+        r = client.post(
+            "/v1/cases",
+            json={"title": "access", "item_ids": [client.item_id]},
+            headers={"X-API-Key": rel_keys["inspector"]},
+        )
+        assert r.status_code == 201, r.text
+        client.case_id = r.json()["id"]  # type: ignore[attr-defined]
         client.db_path = root / "cs.db"  # type: ignore[attr-defined]
         yield client
 
 
-def _request(method: str, path: str, item_id: str, hostile: Any) -> tuple[str, dict[str, Any]]:
+def _request(
+    method: str, path: str, item_id: str, hostile: Any, case_id: int = 1
+) -> tuple[str, dict[str, Any]]:
     """A valid request for the routes we know; a bare one for routes added later."""
-    url = re.sub(r"\{[^}]*id[^}]*\}", item_id, path)
+    url = path.replace("{case_id}", str(case_id))
+    url = re.sub(r"\{[^}]*id[^}]*\}", item_id, url)
     url = re.sub(r"\{[^}]*\}", "x", url)
     photo = hostile.photo((64, 64), fmt="JPEG")
     known: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/v1/score"): {"files": {"image": ("a.jpg", photo, "image/jpeg")}},
         ("POST", "/v1/score/batch"): {"files": [("images", ("a.jpg", photo, "image/jpeg"))]},
         ("POST", "/v1/items/{item_id}/verdict"): {"json": {"verdict": "unsure", "note": "acl"}},
+        # Cases (inspector): bodies every allowed caller may send again and again. The status,
+        # close and item-removal routes change the case for good: checked bare (roles only).
+        ("POST", "/v1/cases"): {"json": {"title": "acl", "item_ids": [item_id]}},
+        ("PATCH", "/v1/cases/{case_id}"): {"json": {"title": "access"}},
+        ("POST", "/v1/cases/{case_id}/notes"): {"json": {"note": "acl"}},
+        ("POST", "/v1/cases/{case_id}/items"): {"json": {"item_ids": [item_id]}},
     }
     return url, known.get((method, path), {})
 
@@ -94,14 +113,42 @@ def test_every_route_checks_a_role_or_is_public() -> None:
             assert (context.path_format or "").split("/{")[0] in PUBLIC, context.path_format
 
 
+# The case register, its evidence and the office's reports: inspectors (and admins), never crawlers.
+INSPECTOR_ROUTES = {
+    ("POST", "/v1/cases"),
+    ("GET", "/v1/cases"),
+    ("GET", "/v1/cases/{case_id}"),
+    ("PATCH", "/v1/cases/{case_id}"),
+    ("POST", "/v1/cases/{case_id}/status"),
+    ("POST", "/v1/cases/{case_id}/close"),
+    ("POST", "/v1/cases/{case_id}/notes"),
+    ("POST", "/v1/cases/{case_id}/items"),
+    ("DELETE", "/v1/cases/{case_id}/items/{item_id}"),
+    ("GET", "/v1/cases/{case_id}/evidence"),
+    ("GET", "/v1/reports/summary"),
+    ("GET", "/v1/reports/summary/download"),
+}
+
+
+def test_case_routes_are_for_inspectors() -> None:
+    roles = {(m, p): r for m, p, r in ROUTES}
+    missing = INSPECTOR_ROUTES - set(roles)
+    assert not missing, f"routes gone: {sorted(missing)}"
+    for key in sorted(INSPECTOR_ROUTES):
+        assert roles[key] == ("inspector",), (key, roles[key])
+    unlisted = {k for k in roles if k[1].startswith(("/v1/cases", "/v1/reports"))}
+    assert unlisted <= INSPECTOR_ROUTES, f"add to INSPECTOR_ROUTES: {unlisted - INSPECTOR_ROUTES}"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "roles"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
 )
 def test_route_for_every_caller(
     world: Any, method: str, path: str, roles: tuple[str, ...] | None, rel_keys, hostile
 ) -> None:
-    url, body = _request(method, path, world.item_id, hostile)
+    url, body = _request(method, path, world.item_id, hostile, world.case_id)
     known = bool(body) or method == "GET" or path == "/v1/admin/reload"
+    created = path == "/v1/cases" and method == "POST"
     for caller in CALLERS:
         r = world.request(method, url, headers=_headers(caller, rel_keys), **body)
         said = f"{caller}: {method} {url} -> {r.status_code} {r.text[:200]}"
@@ -113,7 +160,10 @@ def test_route_for_every_caller(
             assert r.headers["www-authenticate"] == "Bearer"
             assert WRONG_KEY not in r.text
         elif caller == "admin" or not roles or caller in roles:
-            assert r.status_code == 200 if known else r.status_code not in (401, 403), said
+            if created:
+                assert r.status_code == 201, said
+            else:
+                assert r.status_code == 200 if known else r.status_code not in (401, 403), said
         else:
             assert r.status_code == 403, said
             assert f"needs {' or '.join(roles)}" in r.json()["detail"]

@@ -101,3 +101,12 @@ def test_secrets_never_appear_in_repr_or_errors(monkeypatch: pytest.MonkeyPatch)
 )
 def test_loopback_detection(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_evidence_key_must_be_a_file(tmp_path) -> None:
+    with pytest.raises(CounterscanError, match=r"COUNTERSCAN_EVIDENCE_KEY: .*is not a file"):
+        load_settings(evidence_key=tmp_path / "missing.key")
+    key = tmp_path / "office.key"
+    key.write_text("x")
+    assert load_settings(evidence_key=key).evidence_key == key
+    assert load_settings().evidence_key is None

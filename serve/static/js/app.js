@@ -1,5 +1,5 @@
 // The console's entry point: language, access key prompt, and hash routing between the views
-// (#/check, #/queue, #/item/ID, #/model). Each view renders into <main> and returns a cleanup.
+// (#/check, #/queue, #/item/ID, #/model, #/cases, #/case/ID, #/reports). Each view renders into <main> and returns a cleanup.
 
 import { onKeyNeeded, getKey, setKey } from './api.js';
 import { initI18n, setLanguage, language, applyTranslations, t } from './i18n.js';
@@ -9,9 +9,13 @@ import * as check from './views/check.js';
 import * as queue from './views/queue.js';
 import * as item from './views/item.js';
 import * as model from './views/model.js';
+import * as cases from './views/cases.js';
+import * as kase from './views/case.js';
+import * as reports from './views/reports.js';
 
-const VIEWS = { check, queue, item, model };
+const VIEWS = { check, queue, item, model, cases, case: kase, reports };
 const DEFAULT_ROUTE = '#/check';
+const NAV_OF = { case: 'cases' }; // the section a detail page belongs to
 let cleanup = null;
 
 function parseHash(hash) {
@@ -42,7 +46,7 @@ function route({ focus = true } = {}) {
   }
   document.title = `${view.title()} · counterscan`;
   document.querySelectorAll('[data-route]').forEach((a) => {
-    if (a.dataset.route === name) a.setAttribute('aria-current', 'page');
+    if (a.dataset.route === (NAV_OF[name] || name)) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   });
   if (focus) main.querySelector('h1')?.focus({ preventScroll: false });

@@ -38,6 +38,12 @@ NOT_DERIVED = {
     ("GET", "/v1/items/{item_id}/heatmap"): {413, 415},
     ("POST", "/v1/admin/reload"): {409},
     ("GET", "/readyz"): {503},
+    ("POST", "/v1/cases"): {404},  # an item id in the body that is not stored
+    # a workflow step the case's status does not allow
+    ("POST", "/v1/cases/{case_id}/status"): {409},
+    ("POST", "/v1/cases/{case_id}/close"): {409},
+    ("POST", "/v1/cases/{case_id}/items"): {409},
+    ("DELETE", "/v1/cases/{case_id}/items/{item_id}"): {409},
 }
 REF = "#/components/schemas/"
 
@@ -55,7 +61,7 @@ def test_the_document_holds_exactly_the_apps_routes() -> None:
 
 @pytest.mark.parametrize(("route", "method"), ROUTES, ids=IDS)
 def test_each_answer_is_a_component_model_or_a_content_type(route: Any, method: str) -> None:
-    ok = operation(route, method)["responses"]["200"]["content"]
+    ok = operation(route, method)["responses"][str(route.status_code or 200)]["content"]
     model = getattr(route, "original_route", route).response_model
     if "application/json" in ok:
         assert isinstance(model, type) and issubclass(model, BaseModel), "no response_model"
@@ -69,7 +75,7 @@ def test_each_answer_is_a_component_model_or_a_content_type(route: Any, method: 
 @pytest.mark.parametrize(("route", "method"), ROUTES, ids=IDS)
 def test_each_route_documents_its_errors(route: Any, method: str) -> None:
     responses = operation(route, method)["responses"]
-    documented = {int(status) for status in responses if status != "200"}
+    documented = {int(status) for status in responses if not status.startswith("2")}
     expected = derived_errors(route, method) | NOT_DERIVED.get((method, route.path_format), set())
     assert documented == expected
     own_body = {503} if route.path_format == "/readyz" else set()  # NotReady, tested below
@@ -107,7 +113,7 @@ def derived_errors(route: Any, method: str) -> set[int]:
     errors = ({401} if roles is not None else set()) | ({403} if roles else set())
     if params(route.dependant, "path_params"):
         errors.add(404)
-    if method == "POST":
+    if method in ("POST", "PATCH"):  # a body, which may be over the limit or malformed
         errors |= {413, 422}
     if any(params(route.dependant, kind) for kind in PARAMS):
         errors.add(422)

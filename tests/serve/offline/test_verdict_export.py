@@ -147,3 +147,44 @@ def test_cli_from_verdicts(
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "not an empty folder" in err
+
+
+def _close(store: Store, item_ids: list[str], outcome: str, kind: str | None = None) -> int:
+    case = store.cases.create("inspection", item_ids, actor="insp")
+    store.cases.set_status(case.id, "inspecting", actor="insp")
+    store.cases.set_status(case.id, outcome, actor="insp")
+    store.cases.close(case.id, actor="insp", violation_kind=kind)
+    return case.id
+
+
+def test_closed_case_outcomes_are_labels_that_win_over_verdicts(
+    store: Store, save_item, db_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    fake_by_verdict = save_item(20).id  # verdict says genuine; the inspection found a fake
+    only_case = save_item(21).id  # no verdict at all
+    cleared = save_item(22).id  # verdict counterfeit; the inspection found nothing
+    smuggled = save_item(23).id  # a violation that says nothing about the photo
+    open_case = save_item(24).id  # case not closed: its verdict counts
+    store.add_verdict(fake_by_verdict, "genuine", "ana")
+    store.add_verdict(cleared, "counterfeit", "ana")
+    store.add_verdict(smuggled, "genuine", "ana")
+    store.add_verdict(open_case, "counterfeit", "ana")
+    fake_case = _close(store, [fake_by_verdict, only_case], "violation", "counterfeit_goods")
+    _close(store, [cleared], "no_violation")
+    _close(store, [smuggled], "violation", "smuggled_goods")
+    store.cases.create("still open", [open_case], actor="insp")
+
+    summary = export_verdicts(db_url, data_dir, tmp_path / "out")
+    samples = {s.extra["item_id"]: s for s in read_dataset(tmp_path / "out").samples}
+    assert summary["samples"] == 5
+    got = {i: (samples[i].label, samples[i].extra["label_source"]) for i in samples}
+    assert got == {
+        fake_by_verdict: ("counterfeit", "case"),
+        only_case: ("counterfeit", "case"),
+        cleared: ("genuine", "case"),
+        smuggled: ("genuine", "verdict"),
+        open_case: ("counterfeit", "verdict"),
+    }
+    assert samples[only_case].extra["case_id"] == str(fake_case)
+    assert samples[only_case].extra["inspector"] == "insp"
+    assert samples[fake_by_verdict].extra["verdict"] == "genuine"  # the verdict stays visible

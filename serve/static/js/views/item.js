@@ -13,6 +13,7 @@ import { lastQueueHash, readState, apiParams } from './queue_state.js';
 import { isTypingTarget } from '../shortcuts.js';
 import { similarSection, priorityReason } from './item_similar.js';
 import { limitLength } from '../limits.js';
+import { caseSection } from './item_case.js';
 
 const SHORTCUT_VERDICTS = { c: 'counterfeit', g: 'genuine', u: 'unsure' };
 
@@ -77,6 +78,7 @@ export function render(main, params) {
             priorityBadge(item.priority),
             priorityReason(item.priority_reason)),
           verdictForm,
+          caseSection(item, { signal: aborter.signal }),
           facts(),
           h('section', { class: 'card', 'aria-labelledby': 'history-heading' },
             h('h2', { id: 'history-heading' }, t('item.history')), historyList))),
