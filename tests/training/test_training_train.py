@@ -63,6 +63,20 @@ def test_tiny_run_writes_every_file(tiny_run: dict[str, Any]) -> None:
     )
 
 
+# Measured: the run of tiny_config on tiny_data ranks the 80 held-out photos with ROC-AUC 1.0
+# for seed 0 (the fixture's); over training seeds 0-11 it was 0.865-1.0 (median 0.985). A run
+# whose optimizer never steps leaves the random head and ranks them at chance.
+HELD_OUT_MIN_AUC = 0.8
+
+
+def test_tiny_run_learns_the_separable_set(tiny_run: dict[str, Any], held_out_data: Path) -> None:
+    from counterscan.training.evaluate import evaluate_model
+
+    report = evaluate_model(tiny_run["dir"] / "model.onnx", held_out_data, progress=False)
+    assert report["n"] == 80 and report["n_counterfeit"] == 40
+    assert report["roc_auc"] >= HELD_OUT_MIN_AUC, report["roc_auc"]
+
+
 def test_best_checkpoint_and_onnx_carry_calibration_and_thresholds(
     tiny_run: dict[str, Any],
 ) -> None:
@@ -178,7 +192,9 @@ def test_resuming_a_finished_run_redoes_only_the_final_steps(
     # the calibration shift was taken out and put back, not added twice
     torch.testing.assert_close(after.model.classifier.bias, before.model.classifier.bias)
     assert summary["temperature"] == pytest.approx(tiny_run["summary"]["temperature"])
-    assert summary["thresholds"] == tiny_run["summary"]["thresholds"]
+    # Thresholds are scores of the refitted calibration: the bias taken out and put back in
+    # float32 moves them by float rounding only (measured 4e-9 relative), as with resume above.
+    assert summary["thresholds"] == pytest.approx(tiny_run["summary"]["thresholds"], rel=1e-6)
     assert len(_epochs(run_dir)) == 2  # no epoch trained again
 
 
