@@ -109,7 +109,29 @@ def test_model_card_states_data_metrics_and_thresholds(tiny_run: dict[str, Any])
     assert f"`high` = {summary['thresholds']['high']:.4f}" in card
     assert f"`low` = {summary['thresholds']['low']:.4f}" in card
     assert "ECE before calibration" in card and "ECE after calibration (Platt)" in card
-    assert "Fine print is mostly beyond it" in card
+    limits = card[card.index("## Known limits") :]
+    test = summary["metrics"]["test"]
+    assert f"ROC-AUC {test['roc_auc']:.4f} on its {test['n']} test photos" in limits
+    assert "at 64 px" in limits and "2 x 2 grid" in limits
+    assert "measured on other models (training/README.md, not this one)" in limits
+
+
+def test_model_card_limits_are_the_runs_own_figures(tiny_run: dict[str, Any]) -> None:
+    """The limits paragraph changes with the run: its size, its split, its measured ROC-AUC."""
+    import copy
+
+    from counterscan.training.model_card import render_model_card
+
+    summary = copy.deepcopy(tiny_run["summary"])
+    summary["training"]["config"]["image_size"] = 96
+    summary["metrics"]["test"].update(roc_auc=0.4321, n=57)
+    limits = render_model_card(summary).split("## Known limits")[1]
+    assert "ROC-AUC 0.4321 on its 57 test photos (Metrics above)" in limits
+    assert "at 96 px" in limits and "3 x 3 grid" in limits
+    del summary["metrics"]["test"]  # no test split: the validation figures, said to flatter
+    val = summary["metrics"]["val"]
+    limits = render_model_card(summary).split("## Known limits")[1]
+    assert f"ROC-AUC {val['roc_auc']:.4f} on its {val['n']} val photos, the split that" in limits
 
 
 class _Killed(Exception):
