@@ -119,21 +119,23 @@ def test_failed_parity_raises_and_writes_nothing(
 
 # The int8 checks run on a model that has learnt something (conftest.trained_state: fp32
 # ROC-AUC 0.99-1.0 on held-out drawn photos), so "int8 keeps the ranking" means something.
-# Tolerances from measurement: 8 held-out sets of 96 photos (seeds 60_000-67_000), quantized
-# once with 32 calibration photos, on an AVX-512 VNNI CPU and on an AVX2-only one (QEMU
-# `-cpu Haswell`; ORT's int8 kernels without VNNI saturate, so int8 is worse there):
-#   measured                      VNNI             AVX2 only        quantizer broken (VNNI)
-#   fp32 ROC-AUC                  >= 0.9905        >= 0.9905
-#   int8 - fp32 ROC-AUC           -0.0013..+0.0026 -0.0095..+0.0048 -0.053..-0.028 (no Clip)
-#   median |p_fp32 - p_int8|      <= 0.0065        <= 0.021         >= 0.026 (see below)
-#   mean |p_fp32 - p_int8|        0.018..0.031     0.034..0.065     >= 0.055
-#   median embedding cosine       0.981..0.983     0.895..0.910     <= 0.826
-# Broken quantizers measured: calibration on black images, Clip not quantized, calibration
-# on images at half brightness. The bounds below sit between the AVX2 column and those.
+# Tolerances from measurement: 8 held-out sets of 96 photos (seeds 60_000-67_000; the test
+# uses the first), quantized once with 32 calibration photos, on an AVX-512 VNNI CPU and on an
+# AVX2-only one (QEMU `-cpu Haswell`; without VNNI, ORT's u8s8 kernels saturate and int8 is
+# worse: the cause of the 0.8948 minimum cosine on a fresh machine). Broken quantizers, on VNNI:
+# calibration on black images (zeros), Clip left unquantized (no Clip), calibration on images
+# at half brightness (half).
+#   measured                   VNNI            AVX2 only        zeros / no Clip / half
+#   fp32 ROC-AUC               0.9905..1.0     0.9905..1.0
+#   int8 - fp32 ROC-AUC        -0.0013..0.0026 -0.0095..0.0048  >= -0.012 / <= -0.028 / >= -0.005
+#   median |p_fp32 - p_int8|   0.0035..0.0065  <= 0.021         >= 0.076 / >= 0.053 / 0.014..0.027
+#   mean |p_fp32 - p_int8|     0.018..0.031    0.034..0.065     >= 0.139 / >= 0.118 / >= 0.055
+#   median embedding cosine    0.981..0.983    0.895..0.910     <= 0.674 / <= 0.629 / <= 0.826
+# The bounds sit between the AVX2 column and the broken ones; "half" is caught by the cosine.
 INT8_VAL_PHOTOS = 96
 INT8_MIN_FP32_AUC = 0.95
 INT8_MAX_AUC_DROP = 0.02
-INT8_MAX_MEDIAN_PROB_DIFF = 0.024
+INT8_MAX_MEDIAN_PROB_DIFF = 0.03
 INT8_MAX_MEAN_PROB_DIFF = 0.09
 INT8_MIN_MEDIAN_COSINE = 0.86
 
