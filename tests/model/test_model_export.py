@@ -117,32 +117,87 @@ def test_failed_parity_raises_and_writes_nothing(
         export_onnx(small_model, small_model.config, bad, out, temperature=1.0)
 
 
-def test_int8_export_runs_and_keeps_the_contract(exported, tmp_path) -> None:
-    fp32_path = exported[0]
-    calibration = parity_images(16, SIZE, seed=3)
-    val = parity_images(12, SIZE, seed=4)
-    labels = np.array([0, 1] * 6)
+# The int8 checks run on a model that has learnt something (conftest.trained_state: fp32
+# ROC-AUC 0.99-1.0 on held-out drawn photos), so "int8 keeps the ranking" means something.
+# Tolerances from measurement: 8 held-out sets of 96 photos (seeds 60_000-67_000; the test
+# uses the first), quantized once with 32 calibration photos, on an AVX-512 VNNI CPU and on an
+# AVX2-only one (QEMU `-cpu Haswell`; without VNNI, ORT's u8s8 kernels saturate and int8 is
+# worse: the cause of the 0.8948 minimum cosine on a fresh machine). Broken quantizers, on VNNI:
+# calibration on black images (zeros), Clip left unquantized (no Clip), calibration on images
+# at half brightness (half).
+#   measured                   VNNI            AVX2 only        zeros / no Clip / half
+#   fp32 ROC-AUC               0.9905..1.0     0.9905..1.0
+#   int8 - fp32 ROC-AUC        -0.0013..0.0026 -0.0095..0.0048  >= -0.012 / <= -0.028 / >= -0.005
+#   median |p_fp32 - p_int8|   0.0035..0.0065  <= 0.021         >= 0.076 / >= 0.053 / 0.014..0.027
+#   mean |p_fp32 - p_int8|     0.018..0.031    0.034..0.065     >= 0.139 / >= 0.118 / >= 0.055
+#   median embedding cosine    0.981..0.983    0.895..0.910     <= 0.674 / <= 0.629 / <= 0.826
+# The bounds sit between the AVX2 column and the broken ones; "half" is caught by the cosine.
+INT8_VAL_PHOTOS = 96
+INT8_MIN_FP32_AUC = 0.95
+INT8_MAX_AUC_DROP = 0.02
+INT8_MAX_MEDIAN_PROB_DIFF = 0.03
+INT8_MAX_MEAN_PROB_DIFF = 0.09
+INT8_MIN_MEDIAN_COSINE = 0.86
+
+
+@pytest.fixture(scope="module")
+def int8_export(tmp_path_factory: pytest.TempPathFactory, trained_state, drawn_photos) -> dict:
+    """The trained tiny model exported and quantized, with held-out labelled photos."""
+    out = tmp_path_factory.mktemp("int8")
+    model = CounterfeitNet(ModelConfig(image_size=SIZE))
+    model.load_state_dict(trained_state)
+    fp32 = out / "model.onnx"
+    export_onnx(model.eval(), model.config, CONTRACT, fp32, temperature=TEMPERATURE)
+    calibration, _ = drawn_photos(32, 50_000)
+    val, labels = drawn_photos(INT8_VAL_PHOTOS, 60_000)
     report = quantize_int8(
-        fp32_path,
-        tmp_path / "int8.onnx",
-        calibration,
-        val_images=val,
-        val_labels=labels,
-        speed_repeats=2,
+        fp32, out / "int8.onnx", calibration, val_images=val, val_labels=labels, speed_repeats=2
     )
+    return {"fp32": fp32, "int8": out / "int8.onnx", "report": report, "val": val, "y": labels}
+
+
+def test_int8_export_runs_and_keeps_the_contract(int8_export) -> None:
+    report, int8_path = int8_export["report"], int8_export["int8"]
     assert report["size_bytes"] < 0.5 * report["fp32_size_bytes"]
     assert set(report["speed"]) == {"batch1", "batch8"}
-    assert report["auc"]["n"] == 12 and 0.0 <= report["auc"]["int8"] <= 1.0
-    assert report["agreement"]["embedding_min_cosine"] > 0.9
-    session = make_session(tmp_path / "int8.onnx")
+    session = make_session(int8_path)
     contract = ModelContract.from_metadata(session.get_modelmeta().custom_metadata_map)
     assert contract.model_version == "export-test-1+int8"
     assert contract.temperature == TEMPERATURE and contract.cam_size == 2
     assert contract.extra["quantization"]["format"] == "QDQ"
-    ops = {n.op_type for n in __import__("onnx").load(str(tmp_path / "int8.onnx")).graph.node}
+    ops = {n.op_type for n in __import__("onnx").load(str(int8_path)).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
-    prob, emb, cam = session.run(None, {"images": val[:3]})
+    prob, emb, cam = session.run(None, {"images": int8_export["val"][:3]})
     assert prob.shape == (3,) and emb.shape == (3, 1280) and cam.shape == (3, 2, 2)
+
+
+def test_int8_keeps_the_trained_models_probabilities_and_ranking(int8_export) -> None:
+    val, labels, report = int8_export["val"], int8_export["y"], int8_export["report"]
+    names = ["prob_counterfeit", "embedding"]
+    p32, e32 = make_session(int8_export["fp32"]).run(names, {"images": val})
+    p8, e8 = make_session(int8_export["int8"]).run(names, {"images": val})
+    auc32, auc8 = roc_auc(p32, labels), roc_auc(p8, labels)
+    diff, cosine = np.abs(p32 - p8), (e32 * e8).sum(axis=1)
+    said = (
+        f"fp32 AUC {auc32:.4f}, int8 AUC {auc8:.4f}, |dp| median {np.median(diff):.4f} "
+        f"mean {diff.mean():.4f}, median cosine {np.median(cosine):.4f}"
+    )
+    assert auc32 >= INT8_MIN_FP32_AUC, said  # the fixture model really ranks the photos
+    assert auc8 - auc32 >= -INT8_MAX_AUC_DROP, said
+    assert np.median(diff) <= INT8_MAX_MEDIAN_PROB_DIFF, said
+    assert diff.mean() <= INT8_MAX_MEAN_PROB_DIFF, said
+    assert np.median(cosine) >= INT8_MIN_MEDIAN_COSINE, said
+    # The report states the same figures, measured on the same photos.
+    assert report["auc"] == {
+        "n": INT8_VAL_PHOTOS,
+        "fp32": pytest.approx(auc32, abs=1e-5),
+        "int8": pytest.approx(auc8, abs=1e-5),
+        "change": pytest.approx(auc8 - auc32, abs=2e-5),
+    }
+    agreement = report["agreement"]
+    assert agreement["prob_mean_abs_diff"] == pytest.approx(diff.mean(), abs=1e-5)
+    assert agreement["prob_max_abs_diff"] == pytest.approx(diff.max(), abs=1e-5)
+    assert agreement["embedding_min_cosine"] == pytest.approx(cosine.min(), abs=1e-5)
 
 
 def test_roc_auc_hand_computed() -> None:

@@ -18,13 +18,16 @@ from tests.helpers.photos import labelled_photo
 TINY_IMAGE_SIZE = 64
 
 
-def write_tiny_dataset(root: Path, *, with_split: bool = True, per_class: int = 20) -> Path:
+def write_tiny_dataset(
+    root: Path, *, with_split: bool = True, per_class: int = 20, first_seed: int = 0
+) -> Path:
+    """per_class photos of each class with a manifest; another first_seed draws other photos."""
     root.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     for label in ("genuine", "counterfeit"):
         (root / label).mkdir(exist_ok=True)
         for i in range(per_class):
-            seed = i + (1000 if label == "counterfeit" else 0)
+            seed = first_seed + i + (1000 if label == "counterfeit" else 0)
             rel = f"{label}/{i:03d}.jpg"
             labelled_photo(label == "counterfeit", seed).save(root / rel, quality=92)
             row = {"path": rel, "label": label, "group": f"{label}-{i // 2}"}
@@ -40,12 +43,15 @@ def write_tiny_dataset(root: Path, *, with_split: bool = True, per_class: int = 
 
 
 def tiny_config(**overrides: Any) -> Any:
+    """Two short epochs that really learn the tiny set: batch 4 and lr 3e-3 give 12 optimizer
+    steps (batch 8 and the default 1e-3 gave 6, and a held-out ROC-AUC of 0.62-0.95 by seed)."""
     from counterscan.training.config import TrainConfig
 
     values: dict[str, Any] = {
         "image_size": TINY_IMAGE_SIZE,
         "epochs": 2,
-        "batch_size": 8,
+        "batch_size": 4,
+        "lr": 3e-3,
         "eval_batch_size": 16,
         "freeze_blocks": 6,
         "freeze_epochs": 1,
@@ -69,6 +75,14 @@ def tiny_run(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     run_dir = tmp_path_factory.mktemp("tiny-run") / "run"
     summary = train(tiny_data, run_dir, tiny_config(), progress=False)
     return {"dir": run_dir, "summary": summary}
+
+
+@pytest.fixture(scope="session")
+def held_out_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 photos per class drawn from other seeds than tiny_data's, no split: what a trained
+    model has never seen."""
+    root = tmp_path_factory.mktemp("held-out") / "data"
+    return write_tiny_dataset(root, with_split=False, per_class=40, first_seed=5000)
 
 
 @pytest.fixture
