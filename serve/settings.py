@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     similar_threshold: float = Field(0.92, gt=0.0, le=1.0)
     similar_ann_from: int = Field(20_000, ge=1)
 
+    # --- listings and sellers (counterscan.serve.sellers): a listing's price is a `low_price`
+    # signal below this share of the median price of its category's listings confirmed genuine
+    # (0.5: half the usual price; real discounts rarely go below it, fakes often do), once the
+    # category has at least `low_price_min_samples` such listings (fewer: no typical price)
+    low_price_ratio: float = Field(0.5, gt=0.0, le=1.0)
+    low_price_min_samples: int = Field(3, ge=1)
+
     # --- behaviour
     reload_on_sighup: bool = False  # set by `counterscan serve`; tests build apps without it
     log_level: str = "info"

@@ -209,7 +209,12 @@ class ReloadRequest(BaseModel):
 
 
 # The optional text of each scored image (POST /v1/score form fields, batch fields and keys).
-TEXT_FIELDS = ("listing_id", "source", "url")
+# listing_id, source, url: where the photo was found; the rest describe its listing and seller
+# (sellers/: a listing (source, listing_id) gathers its photos, a seller (source, seller_id)).
+TEXT_FIELDS = (
+    "listing_id", "source", "url", "seller_id", "seller_name", "title", "text", "category",
+)  # fmt: skip
+NUMBER_FIELDS = ("price",)  # VND
 
 # POST /v1/score/batch reads its body itself (two encodings; a bad image marks only its own
 # result), so FastAPI cannot see the body: the route attaches this as `openapi_extra`.
@@ -226,6 +231,7 @@ BATCH_REQUEST = {
                             "items": {"type": "string", "format": "binary"},
                         },
                         **{f: {"type": "array", "items": {"type": "string"}} for f in TEXT_FIELDS},
+                        "price": {"type": "array", "items": {"type": "string"}},
                     },
                     "required": ["images"],
                 }
@@ -241,6 +247,7 @@ BATCH_REQUEST = {
                                 "properties": {
                                     "image_base64": {"type": "string"},
                                     **{f: {"type": "string"} for f in TEXT_FIELDS},
+                                    "price": {"type": "number", "minimum": 0},
                                 },
                                 "required": ["image_base64"],
                             },

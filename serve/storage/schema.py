@@ -3,6 +3,10 @@
 items     one row per scored image and model version (same bytes + same model = same row).
 verdicts  every verdict ever given, oldest first by id; never updated or deleted.
 sightings  later submissions of an item's image from other listings (first one: on the item).
+sellers   one row per (source, seller_id) seen in a scoring request (schema version 5).
+listings  one row per (source, listing_id): its text, price, category, combined score and the
+          signals (`reasons`, JSON) found when it was last seen; `listing_items` are its photos.
+seller_contacts  phone numbers and Zalo ids found in a seller's listings (they link sellers).
 schema_version  one row per schema version reached (the highest is the current one); Alembic's
                 own `alembic_version` is kept beside it, see migrate.py.
 
@@ -38,7 +42,7 @@ from sqlalchemy.types import TypeDecorator
 
 from counterscan.contract import BANDS
 
-SCHEMA_VERSION = 4  # the newest revision in migrations/versions/ (a test keeps them equal)
+SCHEMA_VERSION = 5  # the newest revision in migrations/versions/ (a test keeps them equal)
 
 PRIORITIES = BANDS  # queue order
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
@@ -146,4 +150,58 @@ sightings = Table(
     Column("source", String(128)),
     Column("url", Text),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+# Added in schema version 5 (listings and sellers, counterscan.serve.sellers). A listing or
+# seller without a source is kept under source "" (the key columns are NOT NULL so that the
+# unique constraints hold on every backend).
+sellers = Table(
+    "sellers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(128), nullable=False),
+    Column("seller_id", String(256), nullable=False),
+    Column("name", String(256)),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "seller_id", name="uq_sellers_source_seller_id"),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(128), nullable=False),
+    Column("listing_id", String(256), nullable=False),
+    Column("seller_ref", Integer, ForeignKey("sellers.id")),
+    Column("url", Text),
+    Column("title", String(1000)),
+    Column("text", Text),
+    Column("price", Float),
+    Column("category", String(256)),
+    Column("score", Float, nullable=False),  # the highest score of its photos (sellers/)
+    Column("reasons", Text, nullable=False),  # JSON list of {"signal", "detail"}
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "listing_id", name="uq_listings_source_listing_id"),
+    Index("ix_listings_seller_ref", "seller_ref"),
+    Index("ix_listings_category", "category"),
+)
+
+listing_items = Table(
+    "listing_items",
+    metadata,
+    Column("listing_ref", Integer, ForeignKey("listings.id"), primary_key=True),
+    Column("item_id", String(32), ForeignKey("items.id"), primary_key=True),
+    Index("ix_listing_items_item_id", "item_id"),
+)
+
+seller_contacts = Table(
+    "seller_contacts",
+    metadata,
+    Column("seller_ref", Integer, ForeignKey("sellers.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # "phone" | "zalo"
+    Column("value", String(64), primary_key=True),  # normalised: 0912345678, zalo id lowercase
+    Index("ix_seller_contacts_value", "kind", "value"),
 )
