@@ -30,7 +30,7 @@ Reason = dict[str, Any]
 # purpose: each entry is a word that must not occur in ordinary Vietnamese or English text).
 BRANDS = (
     "nike", "adidas", "gucci", "chanel", "rolex", "puma", "dior", "hermes", "balenciaga",
-    "louisvuitton", "supreme", "converse", "vans", "yeezy", "casio",
+    "louis vuitton", "supreme", "converse", "vans", "yeezy", "casio",
 )  # fmt: skip
 MAX_WORDS = 4  # "n i k e" is four words
 
@@ -98,7 +98,7 @@ def find_disguised_brands(*texts: str | None) -> list[tuple[str, str]]:
                 brand = _BRAND_KEYS.get(_squash(written))
                 if brand is None or brand in found:
                     continue
-                if width == 1 and written.strip(".,!?:;()[]\"'").lower() == brand:
+                if written.strip(".,!?:;()[]\"'").lower() == brand:
                     continue  # the brand named plainly
                 found[brand] = written
     return list(found.items())
