@@ -193,6 +193,76 @@ class NotReady(BaseModel):
     detail: str
 
 
+class ListingReason(BaseModel):
+    signal: Literal["known_counterfeit", "low_price", "contact_details", "disguised_brand"]
+    detail: str
+
+
+class SellerLink(BaseModel):
+    source: str
+    seller_id: str
+    risk: float = Field(ge=0.0, le=1.0, description="the linked seller's risk without links")
+    why: list[str] = Field(description='e.g. "same phone 0912345678", "same photo <sha256>"')
+
+
+class Seller(BaseModel):
+    """A seller (source, seller_id) with its risk (sellers/risk.py) and the reasons for it."""
+
+    source: str = Field(description='the platform; "" when the crawler sent none')
+    seller_id: str
+    name: str | None
+    risk: float = Field(ge=0.0, le=1.0)
+    reasons: list[str] = Field(description="the evidence behind the risk, strongest first")
+    listings: int = Field(ge=0)
+    high_listings: int = Field(ge=0, description="listings with a photo at priority high")
+    confirmed_counterfeit: int = Field(ge=0, description="photos confirmed counterfeit")
+    linked: list[SellerLink]
+    first_seen: str
+    last_seen: str
+
+
+class SellerPage(BaseModel):
+    sellers: list[Seller]
+    total: int = Field(ge=0)
+    limit: int
+    offset: int
+
+
+class Listing(BaseModel):
+    source: str
+    listing_id: str
+    url: str | None
+    title: str | None
+    price: float | None = Field(description="VND")
+    category: str | None
+    score: float = Field(ge=0.0, le=1.0, description="the highest score of its photos")
+    reasons: list[ListingReason]
+    item_ids: list[str] = Field(description="its photos (GET /v1/items/{id})")
+    last_seen: str
+
+
+class SellerDetail(Seller):
+    listing_details: list[Listing] = Field(description="its listings, newest first")
+
+
+class TrendDay(BaseModel):
+    day: str = Field(description="YYYY-MM-DD, UTC")
+    scored: int = Field(ge=0, description="items scored that day")
+    high: int = Field(ge=0, description="of those, at priority high now")
+    counterfeit: int = Field(ge=0, description="verdicts counterfeit given that day")
+
+
+class Trends(BaseModel):
+    """Per day, oldest first, every day of the window (zeros included)."""
+
+    days: int
+    overall: list[TrendDay]
+    by_source: dict[str, list[TrendDay]] = Field(description='"" for items without a source')
+    by_category: dict[str, list[TrendDay]] = Field(
+        description="by the category of the listing the photo belongs to"
+    )
+
+
 # ---------------------------------------------------------------------------- request bodies
 
 

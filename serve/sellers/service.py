@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from counterscan.serve.sellers import signals
+from counterscan.serve.sellers.risk import Assessed, assess
 from counterscan.serve.settings import Settings
 from counterscan.serve.storage import Store
 from counterscan.serve.storage import listings as db
 from counterscan.serve.storage.listings import ListingInput
+from counterscan.serve.storage.seller_facts import load_seller_facts
 
 
 def known_counterfeit_reason(photos: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -76,3 +78,10 @@ def record(store: Store, settings: Settings, groups: list[tuple[ListingInput, li
             owner = stored["seller_ref"]
             if owner is not None and contacts:
                 db.add_contacts(conn, owner, contacts)
+
+
+def assessed_sellers(store: Store) -> list[Assessed]:
+    """Every seller with its risk, riskiest first (risk.py); blocking: a thread."""
+    with store.read() as conn:
+        facts = load_seller_facts(conn)
+    return assess(facts)

@@ -54,7 +54,10 @@ def world(
     root = tmp_path_factory.mktemp("access")
     with open_app(root, api_keys=rel_keys_setting) as client:
         files = {"image": ("a.jpg", hostile.photo((80, 60), fmt="JPEG"), "image/jpeg")}
-        r = client.post("/v1/score", files=files, headers={"X-API-Key": rel_keys["crawler"]})
+        seller = {"listing_id": "rel-listing", "source": "rel", "seller_id": "rel-seller"}
+        r = client.post(
+            "/v1/score", files=files, data=seller, headers={"X-API-Key": rel_keys["crawler"]}
+        )
         assert r.status_code == 200, r.text
         client.item_id = r.json()["id"]  # type: ignore[attr-defined]
         client.db_path = root / "cs.db"  # type: ignore[attr-defined]
@@ -63,8 +66,10 @@ def world(
 
 def _request(method: str, path: str, item_id: str, hostile: Any) -> tuple[str, dict[str, Any]]:
     """A valid request for the routes we know; a bare one for routes added later."""
+    # Sellers (inspectors and admins; crawlers 403): the seller the world's item was sent with.
+    paths = {"/v1/sellers/{source}/{seller_id}": "/v1/sellers/rel/rel-seller"}
     url = re.sub(r"\{[^}]*id[^}]*\}", item_id, path)
-    url = re.sub(r"\{[^}]*\}", "x", url)
+    url = paths.get(path, re.sub(r"\{[^}]*\}", "x", url))
     photo = hostile.photo((64, 64), fmt="JPEG")
     known: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/v1/score"): {"files": {"image": ("a.jpg", photo, "image/jpeg")}},
