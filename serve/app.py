@@ -22,7 +22,16 @@ from counterscan.errors import CounterscanError
 from counterscan.serve.api.errors import install_error_handlers
 from counterscan.serve.api.limits import BodyLimitMiddleware
 from counterscan.serve.api.openapi import install_openapi
-from counterscan.serve.api.routes import console, items, ops, score, sellers, similar, trends
+from counterscan.serve.api.routes import (
+    alerts,
+    console,
+    items,
+    ops,
+    score,
+    sellers,
+    similar,
+    trends,
+)
 from counterscan.serve.api.security import KeyRing
 from counterscan.serve.inference.model import Scorer, Threads
 from counterscan.serve.inference.reload import install_sighup, remove_sighup
@@ -89,7 +98,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
 
-    for routes in (ops, score, items, similar, sellers, trends, console):
+    for routes in (ops, score, items, similar, sellers, trends, alerts, console):
         app.include_router(routes.router)
     install_openapi(app)
     return app

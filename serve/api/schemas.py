@@ -263,6 +263,27 @@ class Trends(BaseModel):
     )
 
 
+class Alert(BaseModel):
+    """An early warning (sellers/alerts.py documents each rule), raised once."""
+
+    id: str = Field(description="32 lowercase hex digits; receivers dedupe by it")
+    kind: Literal["known_counterfeit", "seller_repeat", "linked_seller", "surge"]
+    created_at: str
+    source: str | None
+    seller_id: str | None
+    item_ids: list[str]
+    detail: dict[str, Any] = Field(description="the rule and its numbers")
+    acknowledged: bool
+    acknowledged_by: str | None
+
+
+class AlertPage(BaseModel):
+    alerts: list[Alert] = Field(description="newest first")
+    total: int = Field(ge=0)
+    limit: int
+    offset: int
+
+
 # ---------------------------------------------------------------------------- request bodies
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from counterscan.serve.sellers import signals
+from counterscan.serve.sellers import alerts, signals
 from counterscan.serve.sellers.risk import Assessed, assess
 from counterscan.serve.settings import Settings
 from counterscan.serve.storage import Store
@@ -36,9 +36,15 @@ def known_counterfeit_reason(photos: list[dict[str, Any]]) -> dict[str, Any] | N
     return None
 
 
-def record(store: Store, settings: Settings, groups: list[tuple[ListingInput, list[str]]]) -> None:
-    """Upsert each (listing, its item ids now), then its score, reasons and seller contacts."""
-    now = datetime.now(UTC)
+def record(
+    store: Store,
+    settings: Settings,
+    groups: list[tuple[ListingInput, list[str]]],
+    now: datetime | None = None,
+) -> None:
+    """Upsert each (listing, its item ids now), then its score, reasons and seller contacts;
+    then the alert rules (alerts.py), in the same transaction."""
+    now = now or datetime.now(UTC)
     for info, item_ids in groups:
         with store.write() as conn:
             seller_ref = None
@@ -74,10 +80,12 @@ def record(store: Store, settings: Settings, groups: list[tuple[ListingInput, li
                 signals.brand_reason(signals.find_disguised_brands(full.title, full.text)),
             ]
             score = max((p["score"] for p in photos), default=0.0)
-            db.set_result(conn, ref, score, [r for r in reasons if r is not None])
+            found = [r for r in reasons if r is not None]
+            db.set_result(conn, ref, score, found)
             owner = stored["seller_ref"]
             if owner is not None and contacts:
                 db.add_contacts(conn, owner, contacts)
+            alerts.evaluate(conn, settings, db.get_listing(conn, ref), photos, found, now)
 
 
 def assessed_sellers(store: Store) -> list[Assessed]:

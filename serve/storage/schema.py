@@ -6,6 +6,7 @@ sightings  later submissions of an item's image from other listings (first one: 
 sellers   one row per (source, seller_id) seen in a scoring request (schema version 5).
 listings  one row per (source, listing_id): its text, price, category, combined score and the
           signals (`reasons`, JSON) found when it was last seen; `listing_items` are its photos.
+alerts    early warnings, each raised once (`dedupe_key`: the rule and what it is about).
 seller_contacts  phone numbers and Zalo ids found in a seller's listings (they link sellers).
 schema_version  one row per schema version reached (the highest is the current one); Alembic's
                 own `alembic_version` is kept beside it, see migrate.py.
@@ -204,4 +205,21 @@ seller_contacts = Table(
     Column("kind", String(16), primary_key=True),  # "phone" | "zalo"
     Column("value", String(64), primary_key=True),  # normalised: 0912345678, zalo id lowercase
     Index("ix_seller_contacts_value", "kind", "value"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(32), primary_key=True),  # time-sortable hex, like items
+    Column("kind", String(32), nullable=False),  # known_counterfeit | seller_repeat | ...
+    Column("dedupe_key", String(800), nullable=False),  # a rule raises each key once
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("source", String(128)),
+    Column("seller_id", String(256)),
+    Column("item_ids", Text, nullable=False),  # JSON list
+    Column("detail", Text, nullable=False),  # JSON object: the rule and its numbers
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(128)),
+    UniqueConstraint("dedupe_key", name="uq_alerts_dedupe_key"),
+    Index("ix_alerts_created_at", "created_at"),
 )

@@ -1,6 +1,6 @@
-"""Schema version 5: listings, sellers, the photos of each listing and sellers' contacts.
+"""Schema version 5: listings, sellers, the photos of each listing, sellers' contacts, alerts.
 
-All four tables start empty: items scored before this version belong to no listing.
+All five tables start empty: items scored before this version belong to no listing.
 
 Revision ID: 0005
 Revises: 0004
@@ -58,3 +58,18 @@ def upgrade() -> None:
         sa.Column("value", sa.String(64), primary_key=True),
     )
     op.create_index("ix_seller_contacts_value", "seller_contacts", ["kind", "value"])
+    op.create_table(
+        "alerts",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("dedupe_key", sa.String(800), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.String(128)),
+        sa.Column("seller_id", sa.String(256)),
+        sa.Column("item_ids", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
+        sa.Column("acknowledged_by", sa.String(128)),
+        sa.UniqueConstraint("dedupe_key", name="uq_alerts_dedupe_key"),
+    )
+    op.create_index("ix_alerts_created_at", "alerts", ["created_at"])
