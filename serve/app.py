@@ -38,6 +38,7 @@ from counterscan.serve.inference.reload import install_sighup, remove_sighup
 from counterscan.serve.inference.served import ServedModel
 from counterscan.serve.metrics import Metrics, MetricsMiddleware
 from counterscan.serve.pipeline.scoring import Scoring
+from counterscan.serve.sellers.webhook import WebhookSender
 from counterscan.serve.settings import Settings, load_settings
 from counterscan.serve.similar.matching import MatchConfig
 from counterscan.serve.similar.service import SimilarCases, limit_blas_threads
@@ -69,6 +70,12 @@ def create_app(
         app.state.model, app.state.scoring, app.state.store = model, scoring, opened
         app.state.reload_lock = asyncio.Lock()
         sighup = settings.reload_on_sighup and install_sighup(app)
+        webhook = None
+        if settings.alert_webhook_url:
+            webhook = WebhookSender(
+                opened, settings.alert_webhook_url, settings.alert_webhook_secret
+            )
+            webhook.start()
         log.info(
             "ready: model %s (input %dpx, %d ORT threads), database %s",
             model.contract.model_version,
@@ -81,6 +88,8 @@ def create_app(
         finally:
             if sighup:
                 remove_sighup()
+            if webhook is not None:
+                await anyio.to_thread.run_sync(webhook.stop)
             await _stop(model, scoring, opened)
 
     app = FastAPI(

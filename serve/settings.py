@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     alert_surge_days: int = Field(7, ge=1)  # surge: the baseline's days before today
     alert_surge_sigmas: float = Field(3.0, ge=0.0)  # today > mean + sigmas x sd of them
     alert_surge_min: int = Field(5, ge=1)  # and at least this many high items today
+    # where alerts are POSTed (sellers/webhook.py); none: they wait in the outbox
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: str = Field("", repr=False)  # HMAC-SHA256 key of the signature
 
     # --- behaviour
     reload_on_sighup: bool = False  # set by `counterscan serve`; tests build apps without it

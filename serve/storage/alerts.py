@@ -46,6 +46,10 @@ def raise_alert(
         "detail": json.dumps({"rule": kind, **detail}, ensure_ascii=False),
     }
     _insert_ignore(conn, s.alerts, row)
+    # The webhook outbox (sellers/webhook.py), in the same transaction: none is ever lost.
+    _insert_ignore(
+        conn, s.alert_outbox, {"alert_id": row["id"], "attempts": 0, "next_attempt_at": now}
+    )
     return True
 
 

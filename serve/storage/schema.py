@@ -6,7 +6,8 @@ sightings  later submissions of an item's image from other listings (first one: 
 sellers   one row per (source, seller_id) seen in a scoring request (schema version 5).
 listings  one row per (source, listing_id): its text, price, category, combined score and the
           signals (`reasons`, JSON) found when it was last seen; `listing_items` are its photos.
-alerts    early warnings, each raised once (`dedupe_key`: the rule and what it is about).
+alerts    early warnings, each raised once (`dedupe_key`: the rule and what it is about);
+          `alert_outbox` holds each one's webhook delivery (written with it).
 seller_contacts  phone numbers and Zalo ids found in a seller's listings (they link sellers).
 schema_version  one row per schema version reached (the highest is the current one); Alembic's
                 own `alembic_version` is kept beside it, see migrate.py.
@@ -222,4 +223,16 @@ alerts = Table(
     Column("acknowledged_by", String(128)),
     UniqueConstraint("dedupe_key", name="uq_alerts_dedupe_key"),
     Index("ix_alerts_created_at", "created_at"),
+)
+
+# Webhook delivery (sellers/webhook.py): one row per alert, written with it, so none is lost.
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("alert_id", String(32), ForeignKey("alerts.id"), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),  # NULL: not delivered yet
+    Column("last_error", String(512)),
+    Index("ix_alert_outbox_due", "delivered_at", "next_attempt_at"),
 )

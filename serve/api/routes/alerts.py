@@ -46,7 +46,7 @@ def get_alerts(
     "/alerts/{alert_id}/ack",
     summary="Acknowledge an alert",
     response_model=m.Alert,
-    responses=error_responses(401, 403, 404, 422, 503),
+    responses=error_responses(401, 403, 404, 413, 422, 503),
 )
 def ack_alert(alert_id: str, who: Inspector, store: StoreDep) -> dict[str, Any]:
     with store.write() as conn:

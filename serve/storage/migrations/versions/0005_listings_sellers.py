@@ -1,6 +1,6 @@
-"""Schema version 5: listings, sellers, the photos of each listing, sellers' contacts, alerts.
+"""Schema version 5: listings, sellers, the photos of each listing, sellers' contacts, alerts and their webhook outbox.
 
-All five tables start empty: items scored before this version belong to no listing.
+All six tables start empty: items scored before this version belong to no listing.
 
 Revision ID: 0005
 Revises: 0004
@@ -73,3 +73,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedupe_key", name="uq_alerts_dedupe_key"),
     )
     op.create_index("ix_alerts_created_at", "alerts", ["created_at"])
+    op.create_table(
+        "alert_outbox",
+        sa.Column("alert_id", sa.String(32), sa.ForeignKey("alerts.id"), primary_key=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True)),
+        sa.Column("last_error", sa.String(512)),
+    )
+    op.create_index("ix_alert_outbox_due", "alert_outbox", ["delivered_at", "next_attempt_at"])
