@@ -1,6 +1,7 @@
 """The simulated month (bench/simulate_month.py) through the batch API on SQLite and
 PostgreSQL: every planted counterfeit seller ranks above every genuine shop, the seller that
-came back under a new id is linked to its old self, and trend counts equal direct SQL counts."""
+came back under a new id is linked to its old self and raises the expected alerts once, genuine
+shops raise none, and trend counts equal direct SQL counts."""
 
 from __future__ import annotations
 
@@ -30,6 +31,15 @@ def test_simulated_month(make_client, db_url) -> None:
     assert old in links, by_key[new]
     assert any(w.startswith("same phone") for w in links[old])
     assert any(w.startswith("same photo") for w in links[old])
+
+    # Each planted event raises its alert once; genuine shops raise none. (Surges depend on
+    # how many photos the model puts at high today: they name no seller.)
+    alerts = client.get("/v1/alerts", params={"limit": 200}).json()["alerts"]
+    raised = sorted(
+        (a["kind"], a["source"], a["seller_id"]) for a in alerts if a["kind"] != "surge"
+    )
+    assert raised == [("known_counterfeit", *new), ("linked_seller", *new)], alerts
+    assert all(a["seller_id"] is None for a in alerts if a["kind"] == "surge")
 
     days = client.get("/v1/trends", params={"days": 2}).json()
     with client.app.state.store.read() as conn:
