@@ -21,7 +21,7 @@ from counterscan.serve.storage import EvidenceUnwritable, ItemNotFound, StorageU
 ERRORS = {
     401: "No API key, or one the server does not know",
     403: "The key's role may not do this",
-    404: "No item with this id (or its stored image is gone)",
+    404: "No item, seller or alert with this id (or the item's stored image is gone)",
     409: "Several worker processes serve: only the served file can be reloaded",
     413: "The request body, an image, or a batch is over a limit",
     415: "Not a supported image (or not a supported batch encoding)",
