@@ -7,52 +7,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
-from counterscan.serve.sellers.webhook import SIGNATURE_HEADER, WebhookSender
+from counterscan.serve.sellers.webhook import WebhookSender
 from counterscan.serve.storage import Store
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.alerts import raise_alert
+from tests.helpers.webhook_receiver import Receiver
 
 SECRET = "test-webhook-secret"
-
-
-class Receiver:
-    """A webhook receiver on a fixed port: answers 500 to the first `fail` posts."""
-
-    def __init__(self, port: int = 0, fail: int = 0) -> None:
-        self.got: list[tuple[bytes, str]] = []
-        self.fail = fail
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if outer.fail > 0:
-                    outer.fail -= 1
-                    self.send_response(500)
-                else:
-                    outer.got.append((body, self.headers[SIGNATURE_HEADER]))
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _raise(store: Store, n: int, now: datetime) -> None:
