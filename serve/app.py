@@ -22,13 +22,25 @@ from counterscan.errors import CounterscanError
 from counterscan.serve.api.errors import install_error_handlers
 from counterscan.serve.api.limits import BodyLimitMiddleware
 from counterscan.serve.api.openapi import install_openapi
-from counterscan.serve.api.routes import cases, console, items, ops, reports, score, similar
+from counterscan.serve.api.routes import (
+    alerts,
+    cases,
+    console,
+    items,
+    ops,
+    reports,
+    score,
+    sellers,
+    similar,
+    trends,
+)
 from counterscan.serve.api.security import KeyRing
 from counterscan.serve.inference.model import Scorer, Threads
 from counterscan.serve.inference.reload import install_sighup, remove_sighup
 from counterscan.serve.inference.served import ServedModel
 from counterscan.serve.metrics import Metrics, MetricsMiddleware
 from counterscan.serve.pipeline.scoring import Scoring
+from counterscan.serve.sellers.webhook import WebhookSender
 from counterscan.serve.settings import Settings, load_settings
 from counterscan.serve.similar.matching import MatchConfig
 from counterscan.serve.similar.service import SimilarCases, limit_blas_threads
@@ -60,6 +72,12 @@ def create_app(
         app.state.model, app.state.scoring, app.state.store = model, scoring, opened
         app.state.reload_lock = asyncio.Lock()
         sighup = settings.reload_on_sighup and install_sighup(app)
+        webhook = None
+        if settings.alert_webhook_url:
+            webhook = WebhookSender(
+                opened, settings.alert_webhook_url, settings.alert_webhook_secret
+            )
+            webhook.start()
         log.info(
             "ready: model %s (input %dpx, %d ORT threads), database %s",
             model.contract.model_version,
@@ -72,6 +90,8 @@ def create_app(
         finally:
             if sighup:
                 remove_sighup()
+            if webhook is not None:
+                await anyio.to_thread.run_sync(webhook.stop)
             await _stop(model, scoring, opened)
 
     app = FastAPI(
@@ -89,7 +109,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
 
-    for routes in (ops, score, items, similar, cases, reports, console):
+    for routes in (ops, score, items, similar, sellers, trends, alerts, cases, reports, console):
         app.include_router(routes.router)
     install_openapi(app)
     return app

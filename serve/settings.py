@@ -128,6 +128,22 @@ class Settings(BaseSettings):
     # made by `counterscan evidence keygen PREFIX` (PREFIX.key); without it GET
     # /v1/cases/{id}/evidence answers 503 naming this setting
     evidence_key: Path | None = None
+    # --- listings and sellers (counterscan.serve.sellers): a listing's price is a `low_price`
+    # signal below this share of the median price of its category's listings confirmed genuine
+    # (0.5: half the usual price; real discounts rarely go below it, fakes often do), once the
+    # category has at least `low_price_min_samples` such listings (fewer: no typical price)
+    low_price_ratio: float = Field(0.5, gt=0.0, le=1.0)
+    low_price_min_samples: int = Field(3, ge=1)
+    # --- early warnings (sellers/alerts.py documents each rule)
+    alert_repeat_count: int = Field(5, ge=1)  # seller_repeat: listings at priority high ...
+    alert_repeat_days: int = Field(7, ge=1)  # ... first seen within these days
+    alert_new_seller_days: int = Field(7, ge=1)  # linked_seller: a seller this new
+    alert_surge_days: int = Field(7, ge=1)  # surge: the baseline's days before today
+    alert_surge_sigmas: float = Field(3.0, ge=0.0)  # today > mean + sigmas x sd of them
+    alert_surge_min: int = Field(5, ge=1)  # and at least this many high items today
+    # where alerts are POSTed (sellers/webhook.py); none: they wait in the outbox
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: str = Field("", repr=False)  # HMAC-SHA256 key of the signature
 
     # --- behaviour
     reload_on_sighup: bool = False  # set by `counterscan serve`; tests build apps without it

@@ -23,7 +23,7 @@ from counterscan.serve.storage.cases import CaseConflict, CaseNotFound
 ERRORS = {
     401: "No API key, or one the server does not know",
     403: "The key's role may not do this",
-    404: "No such item or case (or the item's stored image is gone)",
+    404: "No such item, case, seller or alert (or the item's stored image is gone)",
     409: "Not possible in the current state: a case step its status does not allow, or a "
     "reload of another file while several worker processes serve",
     413: "The request body, an image, or a batch is over a limit",

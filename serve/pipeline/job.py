@@ -23,6 +23,13 @@ class Submission:
     source: str | None = None
     url: str | None = None
     size: int | None = None
+    # The listing this photo belongs to (checked: storage/listings.check_listing_fields).
+    seller_id: str | None = None
+    seller_name: str | None = None
+    title: str | None = None
+    text: str | None = None
+    price: float | None = None
+    category: str | None = None
 
     @property
     def nbytes(self) -> int:

@@ -2,7 +2,7 @@
 `POST /v1/score/batch` (many).
 
     admit -> check sizes -> look up -> decode -> infer (+ keep evidence) -> store -> heat maps
-          -> match similar cases -> answer -> record sightings
+          -> match similar cases -> answer -> record sightings -> record listings and sellers
 
 Every image gets its own result or its own refusal; nothing one image does can fail another.
 The same bytes scored by the same model are answered from the store (`cached: true`) without
@@ -35,6 +35,7 @@ class Scoring:
         self.budget = ImageBudget(settings.max_inflight_images)
         self.decoders = DecodePool(settings.decode_threads)
         self.metrics = metrics
+        self.settings = settings
 
     def close(self) -> None:
         self.decoders.close()
@@ -75,6 +76,7 @@ class Scoring:
             ]
             if seen_again:
                 await anyio.to_thread.run_sync(stages.record_sightings, store, seen_again)
+            await anyio.to_thread.run_sync(stages.record_listings, store, self.settings, jobs)
         stages.count(self.metrics, outcomes)
         return outcomes
 

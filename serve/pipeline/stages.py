@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -26,9 +27,12 @@ from counterscan.serve.pipeline.prepare import (
     check_size,
     try_prepare,
 )
+from counterscan.serve.sellers import service as listing_service
+from counterscan.serve.settings import Settings
 from counterscan.serve.similar.fingerprint import fingerprint
 from counterscan.serve.similar.service import SimilarCases, photo_of
 from counterscan.serve.storage import ItemRecord, NewImage, Store
+from counterscan.serve.storage.listings import ListingInput
 
 # Fields of an Item that a score result repeats (api/schemas.py ScoreResult).
 RESULT_FIELDS = (
@@ -172,6 +176,39 @@ def record_sightings(store: Store, jobs: list[Job]) -> None:
         # An over-long listing id: the score was still answered; there is nothing to keep.
         with contextlib.suppress(CounterscanError):
             store.record_sighting(record, listing_id=sub.listing_id, source=sub.source, url=sub.url)
+
+
+def record_listings(store: Store, settings: Settings, jobs: list[Job]) -> None:
+    """The listings these photos belong to (those sent with a listing_id), with their sellers
+    and signals (sellers/service.py); several photos of one listing in one request make one
+    update (blocking: a thread)."""
+    groups: dict[tuple[str, str], tuple[ListingInput, list[str]]] = {}
+    for job in jobs:
+        sub, leader = job.sub, job.leader
+        if sub.listing_id is None or job.refused or leader.refused or leader.record is None:
+            continue
+        key = (sub.source or "", sub.listing_id)
+        info = ListingInput(
+            source=key[0],
+            listing_id=key[1],
+            url=sub.url,
+            seller_id=sub.seller_id,
+            seller_name=sub.seller_name,
+            title=sub.title,
+            text=sub.text,
+            price=sub.price,
+            category=sub.category,
+        )
+        if key in groups:  # later photos' fields fill in what earlier ones left out
+            before, ids = groups[key]
+            sent = {k: v for k, v in vars(info).items() if v is not None}
+            info = replace(before, **sent)
+        else:
+            ids = []
+        ids.append(leader.record.id)
+        groups[key] = (info, ids)
+    if groups:
+        listing_service.record(store, settings, list(groups.values()))
 
 
 def count(metrics: Metrics, outcomes: list[Outcome]) -> None:

@@ -19,7 +19,14 @@ MAX_LEN = {
     "recorded_by": 128,
     "note": 10_000,
     "case_title": 256,
+    # Listings and sellers (schema version 6)
+    "seller_id": 256,
+    "seller_name": 256,
+    "title": 1000,
+    "text": 20_000,
+    "category": 256,
 }
+MAX_PRICE = 1e12  # VND; a larger price is a typing error, not a listing
 
 
 def new_item_id() -> str:

@@ -5,6 +5,12 @@ verdicts  every verdict ever given, oldest first by id; never updated or deleted
 sightings  later submissions of an item's image from other listings (first one: on the item).
 cases, case_items, case_events  the case register (storage/cases.py): an inspection, the items
           it covers, and its history (every status change, note, item change, evidence download).
+sellers   one row per (source, seller_id) seen in a scoring request (schema version 6).
+listings  one row per (source, listing_id): its text, price, category, combined score and the
+          signals (`reasons`, JSON) found when it was last seen; `listing_items` are its photos.
+alerts    early warnings, each raised once (`dedupe_key`: the rule and what it is about);
+          `alert_outbox` holds each one's webhook delivery (written with it).
+seller_contacts  phone numbers and Zalo ids found in a seller's listings (they link sellers).
 schema_version  one row per schema version reached (the highest is the current one); Alembic's
                 own `alembic_version` is kept beside it, see migrate.py.
 
@@ -41,7 +47,7 @@ from sqlalchemy.types import TypeDecorator
 
 from counterscan.contract import BANDS
 
-SCHEMA_VERSION = 5  # the newest revision in migrations/versions/ (a test keeps them equal)
+SCHEMA_VERSION = 6  # the newest revision in migrations/versions/ (a test keeps them equal)
 
 PRIORITIES = BANDS  # queue order
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
@@ -204,4 +210,86 @@ case_events = Table(
     Column("actor", String(128), nullable=False),
     Column("note", Text, nullable=False, server_default=text("''")),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Added in schema version 6 (listings and sellers, counterscan.serve.sellers). A listing or
+# seller without a source is kept under source "" (the key columns are NOT NULL so that the
+# unique constraints hold on every backend).
+sellers = Table(
+    "sellers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(128), nullable=False),
+    Column("seller_id", String(256), nullable=False),
+    Column("name", String(256)),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "seller_id", name="uq_sellers_source_seller_id"),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(128), nullable=False),
+    Column("listing_id", String(256), nullable=False),
+    Column("seller_ref", Integer, ForeignKey("sellers.id")),
+    Column("url", Text),
+    Column("title", String(1000)),
+    Column("text", Text),
+    Column("price", Float),
+    Column("category", String(256)),
+    Column("score", Float, nullable=False),  # the highest score of its photos (sellers/)
+    Column("reasons", Text, nullable=False),  # JSON list of {"signal", "detail"}
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "listing_id", name="uq_listings_source_listing_id"),
+    Index("ix_listings_seller_ref", "seller_ref"),
+    Index("ix_listings_category", "category"),
+)
+
+listing_items = Table(
+    "listing_items",
+    metadata,
+    Column("listing_ref", Integer, ForeignKey("listings.id"), primary_key=True),
+    Column("item_id", String(32), ForeignKey("items.id"), primary_key=True),
+    Index("ix_listing_items_item_id", "item_id"),
+)
+
+seller_contacts = Table(
+    "seller_contacts",
+    metadata,
+    Column("seller_ref", Integer, ForeignKey("sellers.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # "phone" | "zalo"
+    Column("value", String(64), primary_key=True),  # normalised: 0912345678, zalo id lowercase
+    Index("ix_seller_contacts_value", "kind", "value"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(32), primary_key=True),  # time-sortable hex, like items
+    Column("kind", String(32), nullable=False),  # known_counterfeit | seller_repeat | ...
+    Column("dedupe_key", String(800), nullable=False),  # a rule raises each key once
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("source", String(128)),
+    Column("seller_id", String(256)),
+    Column("item_ids", Text, nullable=False),  # JSON list
+    Column("detail", Text, nullable=False),  # JSON object: the rule and its numbers
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(128)),
+    UniqueConstraint("dedupe_key", name="uq_alerts_dedupe_key"),
+    Index("ix_alerts_created_at", "created_at"),
+)
+
+# Webhook delivery (sellers/webhook.py): one row per alert, written with it, so none is lost.
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("alert_id", String(32), ForeignKey("alerts.id"), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),  # NULL: not delivered yet
+    Column("last_error", String(512)),
+    Index("ix_alert_outbox_due", "delivered_at", "next_attempt_at"),
 )

@@ -358,6 +358,14 @@ class Store:
         with unavailable_on_db_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def read(self) -> Any:
+        """A read transaction (other storage modules: listings.py, sellers' queries)."""
+        return self._read()
+
+    def write(self) -> Any:
+        """A write transaction, committed on leaving (other storage modules: listings.py)."""
+        return self._write()
+
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         with (

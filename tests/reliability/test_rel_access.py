@@ -25,7 +25,7 @@ ANY_KEY = ()  # any valid key, whatever its role
 # Requests: None (no body), "photo" (one image), "photos" (a multipart batch), "verdict", case
 # bodies every allowed caller may send again and again; "bare": a request whose body is missing
 # on purpose (the step would change the case for good), so an allowed caller gets 422, not 403;
-# "other item": a well-formed id of no item in the case, so an allowed caller gets 404.
+# "unknown id": a well-formed id of no item in the case, so an allowed caller gets 404.
 ROUTES: dict[tuple[str, str], tuple[tuple[str, ...] | None, str | None]] = {
     ("GET", "/healthz"): (PUBLIC, None),
     ("GET", "/readyz"): (PUBLIC, None),
@@ -52,10 +52,16 @@ ROUTES: dict[tuple[str, str], tuple[tuple[str, ...] | None, str | None]] = {
     ("POST", "/v1/cases/{case_id}/close"): (("inspector",), "bare"),
     ("POST", "/v1/cases/{case_id}/notes"): (("inspector",), "note"),
     ("POST", "/v1/cases/{case_id}/items"): (("inspector",), "case items"),
-    ("DELETE", "/v1/cases/{case_id}/items/{item_id}"): (("inspector",), "other item"),
+    ("DELETE", "/v1/cases/{case_id}/items/{item_id}"): (("inspector",), "unknown id"),
     ("GET", "/v1/cases/{case_id}/evidence"): (("inspector",), None),
     ("GET", "/v1/reports/summary"): (("inspector",), None),
     ("GET", "/v1/reports/summary/download"): (("inspector",), None),
+    # Listings, sellers and early warnings: inspectors, never crawlers.
+    ("GET", "/v1/sellers"): (("inspector",), None),
+    ("GET", "/v1/sellers/{source}/{seller_id}"): (("inspector",), None),
+    ("GET", "/v1/trends"): (("inspector",), None),
+    ("GET", "/v1/alerts"): (("inspector",), None),
+    ("POST", "/v1/alerts/{alert_id}/ack"): (("inspector",), "unknown id"),
 }
 # Routes outside the API that anyone may call: the API document and the console's files.
 PUBLIC_OTHER = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
@@ -107,7 +113,10 @@ def world(
     key, _ = keygen(root / "office")
     with open_app(root, api_keys=rel_keys_setting, evidence_key=key) as client:
         files = {"image": ("a.jpg", hostile.photo((80, 60), fmt="JPEG"), "image/jpeg")}
-        r = client.post("/v1/score", files=files, headers={"X-API-Key": rel_keys["crawler"]})
+        seller = {"listing_id": "rel-listing", "source": "rel", "seller_id": "rel-seller"}
+        r = client.post(
+            "/v1/score", files=files, data=seller, headers={"X-API-Key": rel_keys["crawler"]}
+        )
         assert r.status_code == 200, r.text
         client.item_id = r.json()["id"]  # type: ignore[attr-defined]
         r = client.post(
@@ -124,10 +133,13 @@ def world(
 def _request(
     path: str, send: str | None, item_id: str, case_id: int, hostile: Any
 ) -> tuple[str, dict]:
-    """The URL (the item's and the case's id in it) and a request of the kind the table names."""
-    if send == "other item":
+    """The URL (the world's item, case and seller in it) and a request of the kind the table
+    names."""
+    if send == "unknown id":
         item_id = "0" * 32
-    url = path.replace("{item_id}", item_id).replace("{case_id}", str(case_id))
+    url = path.replace("{item_id}", item_id).replace("{alert_id}", item_id)
+    url = url.replace("{case_id}", str(case_id))
+    url = url.replace("{source}/{seller_id}", "rel/rel-seller")  # the world's item's seller
     photo = hostile.photo((64, 64), fmt="JPEG")
     bodies: dict[str | None, dict[str, Any]] = {
         None: {},
@@ -139,7 +151,7 @@ def _request(
         "note": {"json": {"note": "acl"}},
         "case items": {"json": {"item_ids": [item_id]}},
         "bare": {},
-        "other item": {},
+        "unknown id": {},
     }
     return url, bodies[send]
 
@@ -169,7 +181,7 @@ def test_route_for_every_caller(
     hostile,
 ) -> None:
     url, body = _request(path, send, world.item_id, world.case_id, hostile)
-    allowed = {"new case": 201, "bare": 422, "other item": 404}.get(send or "", 200)
+    allowed = {"new case": 201, "bare": 422, "unknown id": 404}.get(send or "", 200)
     for caller in CALLERS:
         r = world.request(method, url, headers=_headers(caller, rel_keys), **body)
         said = f"{caller}: {method} {url} -> {r.status_code} {r.text[:200]}"

@@ -16,15 +16,18 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from counterscan.errors import CounterscanError
 from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import ScoringDep, SettingsDep, StoreDep
 from counterscan.serve.api.errors import error_responses
-from counterscan.serve.api.schemas import TEXT_FIELDS
+from counterscan.serve.api.schemas import NUMBER_FIELDS, TEXT_FIELDS
 from counterscan.serve.api.security import Principal, require_role
 from counterscan.serve.pipeline.job import Submission
 from counterscan.serve.pipeline.prepare import ImageRejected
 from counterscan.serve.settings import Settings
 from counterscan.serve.similar.service import SimilarDep
+from counterscan.serve.storage.fields import check_text
+from counterscan.serve.storage.listings import check_listing_fields
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
@@ -44,13 +47,32 @@ async def score_one(
     listing_id: Annotated[str | None, Form()] = None,
     source: Annotated[str | None, Form()] = None,
     url: Annotated[str | None, Form()] = None,
+    seller_id: Annotated[str | None, Form()] = None,
+    seller_name: Annotated[str | None, Form()] = None,
+    title: Annotated[str | None, Form(description="the listing's title")] = None,
+    text: Annotated[str | None, Form(description="the listing's description")] = None,
+    price: Annotated[str | None, Form(description="the listing's price, VND")] = None,
+    category: Annotated[str | None, Form(description='e.g. "Nike Air Force 1"')] = None,
     heatmap: Annotated[str | None, Form(description='"true" or "1" for a heat map')] = None,
     similar: SimilarDep = None,
 ) -> dict[str, Any]:
+    sent = {
+        "listing_id": listing_id,
+        "source": source,
+        "url": url,
+        "seller_id": seller_id,
+        "seller_name": seller_name,
+        "title": title,
+        "text": text,
+        "price": price,
+        "category": category,
+    }
+    try:
+        fields = _checked({k: _blank_none(v) for k, v in sent.items()})
+    except CounterscanError as e:
+        raise HTTPException(422, str(e)) from None
     data, size = await _read_upload(image, scoring.limits.max_image_bytes)
-    sub = Submission(
-        data, _blank_none(listing_id), _blank_none(source), _blank_none(url), size=size
-    )
+    sub = Submission(data, **fields, size=size)
     (outcome,) = await scoring.score([sub], store, heatmap=_is_true(heatmap), similar=similar)
     if isinstance(outcome, ImageRejected):
         raise HTTPException(outcome.status, outcome.detail)
@@ -119,15 +141,20 @@ async def _form_items(form: FormData, max_image_bytes: int) -> list[Submission |
     images = form.getlist("images")
     if not images:
         raise HTTPException(422, "no images: send the files in repeated multipart fields images")
-    texts = {f: form.getlist(f) for f in TEXT_FIELDS}
+    texts = {f: form.getlist(f) for f in (*TEXT_FIELDS, *NUMBER_FIELDS)}
     items: list[Submission | ImageRejected] = []
     for i, part in enumerate(images):
         fields = {f: _text_at(values, i) for f, values in texts.items()}
         if isinstance(part, str):
             items.append(ImageRejected(422, "the field images must hold a file, not text"))
             continue
+        try:
+            checked = _checked(fields)
+        except CounterscanError as e:
+            items.append(ImageRejected(422, str(e)))
+            continue
         data, size = await _read_upload(part, max_image_bytes)
-        items.append(Submission(data, **fields, size=size))
+        items.append(Submission(data, **checked, size=size))
     return items
 
 
@@ -154,17 +181,29 @@ def _json_item(item: Any) -> Submission | ImageRejected:
     encoded = item.get("image_base64")
     if not isinstance(encoded, str) or not encoded:
         return ImageRejected(422, "the item has no image_base64 string")
-    fields: dict[str, str | None] = {}
+    fields: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         value = item.get(name)
         if value is not None and not isinstance(value, str | int):
             return ImageRejected(422, f"{name} must be a string")
         fields[name] = _blank_none(None if value is None else str(value))
+    fields["price"] = item.get("price")
+    try:
+        fields = _checked(fields)
+    except CounterscanError as e:
+        return ImageRejected(422, str(e))
     try:
         data = base64.b64decode(_strip_data_url(encoded), validate=True)
     except (binascii.Error, ValueError):
         return ImageRejected(422, "image_base64 is not valid base64")
     return Submission(data, **fields)
+
+
+def _checked(fields: dict[str, Any]) -> dict[str, Any]:
+    """The request's listing fields, checked against storage/fields.MAX_LEN; raises
+    CounterscanError naming the field (answered 422)."""
+    where = {name: check_text(name, fields.get(name)) for name in ("listing_id", "source", "url")}
+    return where | check_listing_fields(fields)
 
 
 def _strip_data_url(encoded: str) -> str:

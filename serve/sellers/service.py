@@ -1,0 +1,95 @@
+"""Record the listings of a scoring request, with their signals (blocking: run in a thread).
+
+A listing's score is the HIGHEST score of its photos: one counterfeit photo makes the listing
+suspect, and genuine photos beside it (stock pictures, the box) do not make it less so; an
+average would let a seller dilute a fake among honest pictures.
+Its reasons are recomputed each time it is seen: `known_counterfeit` (a photo confirmed
+counterfeit, or raised for matching one: similar/), `low_price`, `contact_details`,
+`disguised_brand` (signals.py). Contacts found are kept on the seller: they link sellers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from counterscan.serve.sellers import alerts, signals
+from counterscan.serve.sellers.risk import Assessed, assess
+from counterscan.serve.settings import Settings
+from counterscan.serve.storage import Store
+from counterscan.serve.storage import listings as db
+from counterscan.serve.storage.listings import ListingInput
+from counterscan.serve.storage.seller_facts import load_seller_facts
+
+
+def known_counterfeit_reason(photos: list[dict[str, Any]]) -> dict[str, Any] | None:
+    confirmed = [p["id"] for p in photos if p["verdict"] == "counterfeit"]
+    raised = [p["priority_reason"] for p in photos if p["priority_reason"]]
+    if confirmed:
+        return {
+            "signal": "known_counterfeit",
+            "detail": f"photo {confirmed[0]} is a confirmed counterfeit",
+        }
+    if raised:
+        return {"signal": "known_counterfeit", "detail": f"a photo {raised[0]}"}
+    return None
+
+
+def record(
+    store: Store,
+    settings: Settings,
+    groups: list[tuple[ListingInput, list[str]]],
+    now: datetime | None = None,
+) -> None:
+    """Upsert each (listing, its item ids now), then its score, reasons and seller contacts;
+    then the alert rules (alerts.py), in the same transaction."""
+    now = now or datetime.now(UTC)
+    for info, item_ids in groups:
+        with store.write() as conn:
+            seller_ref = None
+            if info.seller_id is not None:
+                seller_ref = db.upsert_seller(
+                    conn, info.source, info.seller_id, info.seller_name, now
+                )
+            ref = db.upsert_listing(conn, info, seller_ref, item_ids, now)
+            stored = db.get_listing(conn, ref)
+            full = replace(
+                info,
+                title=stored["title"],
+                text=stored["text"],
+                price=stored["price"],
+                category=stored["category"],
+            )
+            photos = db.listing_photos(conn, ref)
+            contacts = signals.find_contacts(full.title, full.text)
+            genuine = (
+                db.genuine_prices(conn, full.category, ref)
+                if full.category and full.price is not None
+                else []
+            )
+            reasons = [
+                known_counterfeit_reason(photos),
+                signals.price_reason(
+                    full.price,
+                    genuine,
+                    ratio=settings.low_price_ratio,
+                    min_samples=settings.low_price_min_samples,
+                ),
+                signals.contact_reason(contacts),
+                signals.brand_reason(signals.find_disguised_brands(full.title, full.text)),
+            ]
+            score = max((p["score"] for p in photos), default=0.0)
+            found = [r for r in reasons if r is not None]
+            db.set_result(conn, ref, score, found)
+            owner = stored["seller_ref"]
+            if owner is not None and contacts:
+                db.add_contacts(conn, owner, contacts)
+            alerts.evaluate(conn, settings, db.get_listing(conn, ref), photos, found, now)
+
+
+def assessed_sellers(store: Store) -> list[Assessed]:
+    """Every seller with its risk, riskiest first (risk.py); blocking: a thread."""
+    with store.read() as conn:
+        facts = load_seller_facts(conn)
+    return assess(facts)
