@@ -83,6 +83,13 @@ class CaseRegister:
             members = cr.members(conn, [r["id"] for r in rows])
         return [cr.record(r, members.get(r["id"], [])) for r in rows], total_n
 
+    def links(self, item_ids: list[str]) -> tuple[dict[str, list[dict[str, Any]]], list[dict]]:
+        """(item id -> its listings with their sellers, the distinct sellers): what a case
+        links to through listing_items -> listings -> sellers (empty without listings)."""
+        with self.store._read() as conn:
+            links = cr.listing_links(conn, list(item_ids))
+        return links, cr.sellers_of(links, list(item_ids))
+
     def inspectors(self) -> list[str]:
         """Every assigned inspector (for the console's filter)."""
         query = select(s.cases.c.inspector).where(s.cases.c.inspector.is_not(None)).distinct()

@@ -256,8 +256,10 @@ def get_evidence(
 
 
 def detail(store: Store, case: CaseRecord) -> dict[str, Any]:
-    """The case as the API shows it, with its items (gone ones left out)."""
+    """The case as the API shows it, with its items (gone ones left out) and the sellers of
+    the listings they belong to."""
     out = case.to_api()
     items = (store.get_item(i) for i in case.item_ids)
     out["items"] = [i.to_api() for i in items if i is not None]
+    out["sellers"] = store.cases.links(case.item_ids)[1]
     return out

@@ -233,3 +233,41 @@ def test_roles_crawlers_cannot_see_cases(
     ):
         assert client.request(method, url, headers=crawler).status_code == 403
     assert client.get("/v1/cases").status_code == 401
+
+
+def test_case_links_the_sellers_of_its_items(client: Any, make_image, tmp_path: Path) -> None:
+    """Two items of seller S-1 (two listings), one of S-2, one without a listing: the case
+    names S-1 and S-2 once each, and its evidence says which listing and seller each photo
+    came from."""
+
+    def photo(seed: int, **form: str) -> str:
+        return score(client, make_image("JPEG", (200, 200), seed=seed), **form)["id"]
+
+    shop = {"source": "shopee", "seller_id": "S-1", "seller_name": "Giày Đẹp"}
+    a = photo(21, listing_id="L-1", category="giày", **shop)
+    b = photo(22, listing_id="L-2", **shop)
+    c = photo(23, listing_id="L-3", source="tiktok", seller_id="S-2")
+    d = photo(24)
+    case = ok(client.post("/v1/cases", json={"title": "shops", "item_ids": [a, b, c, d]}), 201)
+    expected = [
+        {"source": "shopee", "seller_id": "S-1", "name": "Giày Đẹp"},
+        {"source": "tiktok", "seller_id": "S-2", "name": None},
+    ]
+    assert case["sellers"] == expected
+    assert ok(client.get(f"/v1/cases/{case['id']}"))["sellers"] == expected
+    lone = ok(client.post("/v1/cases", json={"title": "lone", "item_ids": [d]}), 201)
+    assert lone["sellers"] == []
+
+    r = client.get(f"/v1/cases/{case['id']}/evidence")
+    assert r.status_code == 200, r.text
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        record = json.loads(zf.read("case.json"))
+        summary = zf.read("summary.html").decode()
+    assert record["case"]["sellers"] == expected
+    entries = {e["item_id"]: e for e in record["items"]}
+    assert entries[a]["seller"] == expected[0] and entries[c]["seller"] == expected[1]
+    assert entries[a]["listings"] == [
+        {"source": "shopee", "listing_id": "L-1", "category": "giày", "seller": expected[0]}
+    ]
+    assert entries[d]["seller"] is None and entries[d]["listings"] == []
+    assert "Giày Đẹp (S-1, shopee)" in summary
