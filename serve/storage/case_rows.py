@@ -215,6 +215,17 @@ def sellers_of(links: dict[str, list[dict[str, Any]]], ids: list[str]) -> list[d
     return list(seen.values())
 
 
+def with_seller_items(conn: Connection, ids: list[str], source: str, seller_id: str) -> list[str]:
+    """`ids` and the seller's items, each once, within MAX_ITEMS_PER_CALL."""
+    out = list(dict.fromkeys([*ids, *seller_items(conn, source, seller_id)]))
+    if len(out) > MAX_ITEMS_PER_CALL:
+        raise CounterscanError(
+            f"seller {seller_id!r} on source {source!r} brings the case to {len(out)} items, "
+            f"more than {MAX_ITEMS_PER_CALL} at once; open it from chosen items instead"
+        )
+    return out
+
+
 def seller_items(conn: Connection, source: str, seller_id: str) -> list[str]:
     """Every item of a seller's listings (oldest first); CaseNotFound names an unknown seller."""
     sel, lst, li = s.sellers.c, s.listings.c, s.listing_items.c

@@ -127,8 +127,11 @@ class CaseRegister:
         inspector: str | None = None,
         note: str = "",
         at: datetime | None = None,
+        seller: tuple[str, str] | None = None,
     ) -> CaseRecord:
-        """A new case in status "open"; `at`: the time to record (scripts replaying history)."""
+        """A new case in status "open"; `at`: the time to record (scripts replaying history).
+        `seller` (source, seller_id): every item of that seller's listings joins the case too
+        besides `item_ids`; CaseNotFound names an unknown seller."""
         title = cr.title(title)
         ids = cr.item_ids(item_ids)
         actor = check_text("inspector", actor, required=True) or ""
@@ -137,6 +140,8 @@ class CaseRegister:
         now = at or datetime.now(UTC)
         with self.store._write() as conn:
             cr.check_items_exist(conn, ids)
+            if seller is not None:
+                ids = cr.with_seller_items(conn, ids, *seller)
             case_id = conn.execute(
                 insert(s.cases).values(
                     title=title,
