@@ -404,9 +404,21 @@ class Case(BaseModel):
     allowed_status: list[CaseStatus] = Field(description="where POST .../status may move it")
 
 
+class CaseSeller(BaseModel):
+    """A seller linked to a case: one of its items belongs to a listing of this seller."""
+
+    source: str = Field(description='the platform; "" when the crawler sent none')
+    seller_id: str
+    name: str | None
+
+
 class CaseDetail(Case):
     history: list[CaseEvent] = Field(description="every change, oldest first")
     items: list[Item] = Field(description="the items, as in GET /v1/items/{id}")
+    sellers: list[CaseSeller] = Field(
+        description="the distinct sellers of the listings its items belong to "
+        "(GET /v1/sellers/{source}/{seller_id})"
+    )
 
 
 class CasePage(BaseModel):

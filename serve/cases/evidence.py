@@ -3,10 +3,10 @@
     photos/<item_id>.<ext>        every original photo, byte for byte (never re-encoded)
     heatmaps/<item_id>.png        where the model saw evidence (separate files; absent without
                                   a model, and the manifest says so)
-    case.json                     the case, its status history, and per item: SHA-256, when
-                                  and where collected (URL, source, listing, seller if known),
-                                  model version, score, priority and reasons, verdicts,
-                                  similar-case matches
+    case.json                     the case with its sellers and status history, and per
+                                  item: SHA-256, when and where collected (URL, source, its
+                                  listings and their sellers), model version, score,
+                                  priority and reasons, verdicts, similar-case matches
     summary.html                  printable summary (Vietnamese by default)
     manifest.json                 every other file with its SHA-256 and size
     manifest.sig                  Ed25519 signature of manifest.json's exact bytes
@@ -184,12 +184,13 @@ def _fill(
     model_note: str,
 ) -> None:
     items_out = []
+    links, sellers = store.cases.links(case.item_ids)
     for item_id in case.item_ids:
         item = store.get_item(item_id)
         if item is None:
             continue
         path = store.image_path(item)
-        entry: dict[str, Any] = _item_entry(item)
+        entry: dict[str, Any] = _item_entry(item, links.get(item.id, []))
         if path.is_file():
             data = path.read_bytes()
             if hashlib.sha256(data).hexdigest() != item.sha256:
@@ -221,7 +222,7 @@ def _fill(
         "made_by": actor,
         "heatmaps": heatmaps,
         "similar_matches": similar_note,
-        "case": case.to_api(),
+        "case": {**case.to_api(), "sellers": sellers},
         "items": items_out,
     }
     pkg.add("case.json", _json(record))
@@ -253,8 +254,11 @@ def load_similar(store: Store) -> Any:
     return cases
 
 
-def _item_entry(item: Any) -> dict[str, Any]:
+def _item_entry(item: Any, listings: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the package says of one photo; `listings`: the listings it belongs to with their
+    sellers (storage/case_rows.listing_links). `seller` is the first listing's seller."""
     api = item.to_api()
+    sellers = [x["seller"] for x in listings if x["seller"] is not None]
     return {
         "item_id": item.id,
         "sha256": item.sha256,
@@ -262,7 +266,8 @@ def _item_entry(item: Any) -> dict[str, Any]:
         "url": item.url,
         "source": item.source,
         "listing_id": item.listing_id,
-        "seller": getattr(item, "seller_id", None),  # when the store knows sellers
+        "seller": sellers[0] if sellers else None,
+        "listings": listings,
         "sightings": api.get("sightings", []),
         "model_version": item.model_version,
         "score": item.score,

@@ -170,6 +170,15 @@ th{{background:#eee}} .item{{page-break-inside:avoid;margin-bottom:1.5em}}
 """
 
 
+def _seller(seller: dict[str, Any] | None) -> str:
+    """The linked seller as "name (seller_id, source)"; "" when there is none."""
+    if not seller:
+        return ""
+    where = ", ".join(str(v) for v in (seller["seller_id"], seller["source"]) if v)
+    name = seller.get("name")
+    return escape(f"{name} ({where})" if name else where)
+
+
 def _item(item: dict[str, Any], t: dict[str, str], w: Any) -> str:
     photos = ""
     if item.get("photo"):
@@ -191,7 +200,7 @@ def _item(item: dict[str, Any], t: dict[str, str], w: Any) -> str:
         (t["sha"], f"<code>{escape(item['sha256'])}</code>"),
         (t["collected"], when(item["collected_at"])),
         (t["where"], where or t["none"]),
-        (t["seller"], escape(str(item["seller"])) if item.get("seller") else t["none"]),
+        (t["seller"], _seller(item.get("seller")) or t["none"]),
         (t["model"], escape(item["model_version"])),
         (t["score"], f"{item['score']:.3f}"),
         (t["priority"], f"{w(item['priority'])}{reason}"),

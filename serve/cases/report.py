@@ -8,9 +8,9 @@ Counting rules, for the period [from, to):
 - per source and per category, a case counts under its first item (the photo it was opened
   from), so every breakdown adds up to the totals; a case without items is under "(none)";
 - per inspector: verdicts by who gave them, cases by the inspector they are assigned to;
-- category: items carry no product category (listings with categories come with the
-  early-warnings work), so "category" is the model's risk band of that first item (high,
-  medium, low); the report says so in `category_note`.
+- category: the category the crawler sent with the listing a photo belongs to (its first
+  listing when several), for a case that of its first item; "" when there is none (no listing,
+  or a listing without a category): the console shows it as "no category".
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.records import iso_utc
 
 NONE = "(none)"
+NO_CATEGORY = ""  # the console shows it as "no category"
 ROW_FIELDS = (
     "items_scored", "items_reviewed", "cases_opened", "cases_closed", "violations",
     "fines_vnd", "goods_value_vnd",
 )  # fmt: skip
 CATEGORY_NOTE = (
-    "items have no product category yet; category = the model's priority band (high, medium, "
-    "low) of the case's first item"
+    "category = the category of the listing a photo belongs to (for a case: its first photo); "
+    '"" = no category'
 )
 
 
@@ -76,18 +77,23 @@ def summary(store: Store, start: datetime, end: datetime) -> dict[str, Any]:
     in_period = i.created_at >= start, i.created_at < end
     verdict_in_period = v.created_at >= start, v.created_at < end
     with store._read() as conn:
-        for dim, col in (("source", i.source), ("category", i.priority)):
-            query = select(col, func.count()).where(*in_period).group_by(col)
+        for dim, col, empty in (
+            ("source", i.source, NONE),
+            ("category", _category_of(i.id), NO_CATEGORY),
+        ):
+            scored = select(col.label("k")).where(*in_period).subquery()
+            query = select(scored.c.k, func.count()).group_by(scored.c.k)
             for key, n in conn.execute(query):
-                per[dim][key or NONE].values["items_scored"] += int(n)
-            query = (
-                select(col, func.count(distinct(v.item_id)))
+                per[dim][key or empty].values["items_scored"] += int(n)
+            reviewed = (
+                select(col.label("k"), v.item_id)
                 .select_from(s.verdicts.join(s.items, s.items.c.id == v.item_id))
                 .where(*verdict_in_period)
-                .group_by(col)
+                .subquery()
             )
-            for key, n in conn.execute(query):
-                per[dim][key or NONE].values["items_reviewed"] += int(n)
+            query = select(reviewed.c.k, func.count(distinct(reviewed.c.item_id)))
+            for key, n in conn.execute(query.group_by(reviewed.c.k)):
+                per[dim][key or empty].values["items_reviewed"] += int(n)
         query = select(v.inspector, func.count(distinct(v.item_id))).where(*verdict_in_period)
         for key, n in conn.execute(query.group_by(v.inspector)):
             per["inspector"][key or NONE].values["items_reviewed"] += int(n)
@@ -109,7 +115,7 @@ def summary(store: Store, start: datetime, end: datetime) -> dict[str, Any]:
     for case in cases:
         keys = {
             "source": case["first_source"] or NONE,
-            "category": case["first_priority"] or NONE,
+            "category": case["first_category"] or NO_CATEGORY,
             "inspector": case["inspector"] or NONE,
         }
         counts: dict[str, int] = {}
@@ -145,7 +151,7 @@ def summary(store: Store, start: datetime, end: datetime) -> dict[str, Any]:
 
 
 def _case_query(start: datetime, end: datetime) -> Any:
-    """Cases opened or closed in the period, with their first item's source and priority."""
+    """Cases opened or closed in the period, with their first item's source and category."""
     c, ci = s.cases.c, s.case_items.c
 
     def first(column: Any) -> Any:
@@ -162,7 +168,7 @@ def _case_query(start: datetime, end: datetime) -> Any:
         select(
             s.cases,
             first(s.items.c.source).label("first_source"),
-            first(s.items.c.priority).label("first_priority"),
+            first(_category_of(s.items.c.id)).label("first_category"),
         )
         .where(
             or_(
@@ -171,6 +177,19 @@ def _case_query(start: datetime, end: datetime) -> Any:
             )
         )
         .order_by(c.id)
+    )
+
+
+def _category_of(item_id: Any) -> Any:
+    """The category of the item's first listing (listing_items -> listings); NULL without."""
+    li, lst = s.listing_items.c, s.listings.c
+    return (
+        select(lst.category)
+        .select_from(s.listing_items.join(s.listings, lst.id == li.listing_ref))
+        .where(li.item_id == item_id)
+        .order_by(li.listing_ref)
+        .limit(1)
+        .scalar_subquery()
     )
 
 

@@ -26,6 +26,7 @@ HEADERS = {
         "quantity_seized": "Số lượng hàng tạm giữ",
         "source": "Nguồn",
         "category": "Nhóm",
+        "no_category": "(không có nhóm hàng)",
         "inspector": "Cán bộ",
         "kind": "Loại vi phạm",
         "count": "Số vụ",
@@ -59,6 +60,7 @@ HEADERS = {
         "quantity_seized": "Quantity seized",
         "source": "Source",
         "category": "Category",
+        "no_category": "(no category)",
         "inspector": "Inspector",
         "kind": "Violation kind",
         "count": "Cases",
@@ -120,7 +122,7 @@ def _xlsx(report: dict[str, Any], h: dict[str, str]) -> bytes:
         part = book.create_sheet(h[f"sheet_{dim}"])
         part.append([h[dim], *(h[f] for f in ROW_FIELDS)])
         for row in report[key]:
-            part.append([row["key"], *(row[f] for f in ROW_FIELDS)])
+            part.append([_key(dim, row["key"], h), *(row[f] for f in ROW_FIELDS)])
     kinds = book.create_sheet(h["sheet_kind"])
     kinds.append([h["kind"], h["count"]])
     for kind, n in report["violations_by_kind"].items():
@@ -149,8 +151,13 @@ def _csv(report: dict[str, Any], h: dict[str, str]) -> bytes:
     )
     for dim, key in BREAKDOWNS:
         for row in report[key]:
-            writer.writerow([h[dim], row["key"], *(row[f] for f in ROW_FIELDS)])
+            writer.writerow([h[dim], _key(dim, row["key"], h), *(row[f] for f in ROW_FIELDS)])
     for kind, n in report["violations_by_kind"].items():
         writer.writerow([h["kind"], h[kind], "", "", "", n, n, "", ""])
     # Excel opens UTF-8 CSV with Vietnamese letters correctly only with a byte-order mark.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _key(dim: str, key: str, h: dict[str, str]) -> str:
+    """A breakdown row's name; the category "" (no category) in words."""
+    return h["no_category"] if dim == "category" and key == "" else key

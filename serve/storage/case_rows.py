@@ -168,3 +168,76 @@ def record(row: Any, item_ids: list[str], history: list[CaseEvent] | None = None
 
 def int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def listing_links(conn: Connection, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """item id -> the listings it belongs to (listing_items -> listings -> sellers), each with
+    its source, listing id, category and seller (None when the crawler sent no seller)."""
+    if not ids:
+        return {}
+    li, lst, sel = s.listing_items.c, s.listings.c, s.sellers.c
+    query = (
+        select(li.item_id, lst.source, lst.listing_id, lst.category, sel.seller_id, sel.name)
+        .select_from(
+            s.listing_items.join(s.listings, lst.id == li.listing_ref).outerjoin(
+                s.sellers, sel.id == lst.seller_ref
+            )
+        )
+        .where(li.item_id.in_(ids))
+        .order_by(lst.id)
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(query).mappings():
+        seller = (
+            None
+            if r["seller_id"] is None
+            else {"source": r["source"], "seller_id": r["seller_id"], "name": r["name"]}
+        )
+        out.setdefault(r["item_id"], []).append(
+            {
+                "source": r["source"],
+                "listing_id": r["listing_id"],
+                "category": r["category"],
+                "seller": seller,
+            }
+        )
+    return out
+
+
+def sellers_of(links: dict[str, list[dict[str, Any]]], ids: list[str]) -> list[dict[str, Any]]:
+    """The distinct sellers of these items' listings, in the order the items were added."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for item_id in ids:
+        for link in links.get(item_id, []):
+            seller = link["seller"]
+            if seller is not None:
+                seen.setdefault((seller["source"], seller["seller_id"]), seller)
+    return list(seen.values())
+
+
+def with_seller_items(conn: Connection, ids: list[str], source: str, seller_id: str) -> list[str]:
+    """`ids` and the seller's items, each once, within MAX_ITEMS_PER_CALL."""
+    out = list(dict.fromkeys([*ids, *seller_items(conn, source, seller_id)]))
+    if len(out) > MAX_ITEMS_PER_CALL:
+        raise CounterscanError(
+            f"seller {seller_id!r} on source {source!r} brings the case to {len(out)} items, "
+            f"more than {MAX_ITEMS_PER_CALL} at once; open it from chosen items instead"
+        )
+    return out
+
+
+def seller_items(conn: Connection, source: str, seller_id: str) -> list[str]:
+    """Every item of a seller's listings (oldest first); CaseNotFound names an unknown seller."""
+    sel, lst, li = s.sellers.c, s.listings.c, s.listing_items.c
+    query = select(sel.id).where(sel.source == source, sel.seller_id == seller_id)
+    ref = conn.execute(query).scalar_one_or_none()
+    if ref is None:
+        raise CaseNotFound(f"no seller {seller_id!r} on source {source!r}")
+    query = (
+        select(li.item_id)
+        .select_from(s.listing_items.join(s.listings, lst.id == li.listing_ref))
+        .where(lst.seller_ref == ref)
+        .order_by(li.item_id)
+        .distinct()
+    )
+    return list(conn.execute(query).scalars())

@@ -83,6 +83,13 @@ class CaseRegister:
             members = cr.members(conn, [r["id"] for r in rows])
         return [cr.record(r, members.get(r["id"], [])) for r in rows], total_n
 
+    def links(self, item_ids: list[str]) -> tuple[dict[str, list[dict[str, Any]]], list[dict]]:
+        """(item id -> its listings with their sellers, the distinct sellers): what a case
+        links to through listing_items -> listings -> sellers (empty without listings)."""
+        with self.store._read() as conn:
+            links = cr.listing_links(conn, list(item_ids))
+        return links, cr.sellers_of(links, list(item_ids))
+
     def inspectors(self) -> list[str]:
         """Every assigned inspector (for the console's filter)."""
         query = select(s.cases.c.inspector).where(s.cases.c.inspector.is_not(None)).distinct()
@@ -120,8 +127,11 @@ class CaseRegister:
         inspector: str | None = None,
         note: str = "",
         at: datetime | None = None,
+        seller: tuple[str, str] | None = None,
     ) -> CaseRecord:
-        """A new case in status "open"; `at`: the time to record (scripts replaying history)."""
+        """A new case in status "open"; `at`: the time to record (scripts replaying history).
+        `seller` (source, seller_id): every item of that seller's listings joins the case too
+        besides `item_ids`; CaseNotFound names an unknown seller."""
         title = cr.title(title)
         ids = cr.item_ids(item_ids)
         actor = check_text("inspector", actor, required=True) or ""
@@ -130,6 +140,8 @@ class CaseRegister:
         now = at or datetime.now(UTC)
         with self.store._write() as conn:
             cr.check_items_exist(conn, ids)
+            if seller is not None:
+                ids = cr.with_seller_items(conn, ids, *seller)
             case_id = conn.execute(
                 insert(s.cases).values(
                     title=title,

@@ -1,6 +1,6 @@
 """The case register over HTTP (role: inspector; admins too; crawlers get 403).
 
-POST   /v1/cases                          open a case from items -> 201 and the case
+POST   /v1/cases                          open a case from items and/or a seller -> 201
 GET    /v1/cases                          list; filters status (or "active"), inspector, item_id
 GET    /v1/cases/{id}                     the case with its items and history
 PATCH  /v1/cases/{id}                     rename, assign to another inspector
@@ -26,7 +26,7 @@ import anyio.from_thread
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from starlette.background import BackgroundTask
 
 from counterscan.serve.api import schemas as m
@@ -60,13 +60,29 @@ EDIT = error_responses(401, 403, 404, 413, 422, 503)
 STEP = error_responses(401, 403, 404, 409, 413, 422, 503)
 
 
+class SellerRef(BaseModel):
+    """A seller as GET /v1/sellers names it."""
+
+    source: str = Field("", max_length=MAX_LEN["source"], description='"" when none was sent')
+    seller_id: str = Field(min_length=1, max_length=MAX_LEN["seller_id"])
+
+
 class CaseIn(BaseModel):
     title: str = Field(min_length=1, max_length=MAX_TITLE)
     item_ids: ItemIds = Field(default_factory=list)
+    seller: SellerRef | None = Field(
+        None, description="every item of this seller's listings joins the case, besides item_ids"
+    )
     inspector: str | None = Field(
         None, max_length=MAX_LEN["inspector"], description="assigned; default: the key's name"
     )
     note: Note = ""
+
+    @model_validator(mode="after")
+    def _items_or_seller(self) -> CaseIn:
+        if not self.item_ids and self.seller is None:
+            raise ValueError("a case is opened from item_ids, a seller, or both")
+        return self
 
 
 class CaseUpdateIn(BaseModel):
@@ -97,14 +113,20 @@ class ItemsIn(BaseModel):
 
 @router.post(
     "",
-    summary="Open a case from items",
+    summary="Open a case from items or a seller",
     status_code=201,
     response_model=m.CaseDetail,
-    responses=EDIT,  # 404: an item id that is not stored
+    responses=EDIT,  # 404: an item id or a seller that is not stored
 )
 def create_case(body: CaseIn, who: Inspector, store: StoreDep) -> dict[str, Any]:
+    seller = (body.seller.source, body.seller.seller_id) if body.seller else None
     case = store.cases.create(
-        body.title, body.item_ids, actor=who.name, inspector=body.inspector, note=body.note
+        body.title,
+        body.item_ids,
+        actor=who.name,
+        inspector=body.inspector,
+        note=body.note,
+        seller=seller,
     )
     return detail(store, case)
 
@@ -256,8 +278,10 @@ def get_evidence(
 
 
 def detail(store: Store, case: CaseRecord) -> dict[str, Any]:
-    """The case as the API shows it, with its items (gone ones left out)."""
+    """The case as the API shows it, with its items (gone ones left out) and the sellers of
+    the listings they belong to."""
     out = case.to_api()
     items = (store.get_item(i) for i in case.item_ids)
     out["items"] = [i.to_api() for i in items if i is not None]
+    out["sellers"] = store.cases.links(case.item_ids)[1]
     return out

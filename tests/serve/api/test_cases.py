@@ -190,7 +190,9 @@ def test_list_filter_assign_and_items(client: Any, make_image) -> None:
     a = score(client, make_image("JPEG", (200, 200), seed=11))["id"]
     b = score(client, make_image("JPEG", (200, 200), seed=12))["id"]
     one = ok(client.post("/v1/cases", json={"title": "one", "item_ids": [a]}), 201)
-    two = ok(client.post("/v1/cases", json={"title": "two", "inspector": "bao"}), 201)
+    two = ok(
+        client.post("/v1/cases", json={"title": "two", "inspector": "bao", "item_ids": [b]}), 201
+    )
     ok(client.post(f"/v1/cases/{one['id']}/status", json={"status": "inspecting"}))
     page = ok(client.get("/v1/cases", params={"inspector": "bao"}))
     assert [c["id"] for c in page["cases"]] == [two["id"]] and page["total"] == 1
@@ -201,7 +203,7 @@ def test_list_filter_assign_and_items(client: Any, make_image) -> None:
     page = ok(client.get("/v1/cases", params={"limit": 1, "offset": 1}))
     assert [c["id"] for c in page["cases"]] == [one["id"]] and page["total"] == 2
     url = f"/v1/cases/{two['id']}"
-    assert ok(client.post(f"{url}/items", json={"item_ids": [a, b]}))["item_ids"] == [a, b]
+    assert ok(client.post(f"{url}/items", json={"item_ids": [a, b]}))["item_ids"] == [b, a]
     assert ok(client.delete(f"{url}/items/{a}"))["item_ids"] == [b]
     moved = ok(client.patch(url, json={"inspector": "cat", "title": "two (Shop B)"}))
     assert (moved["inspector"], moved["title"]) == ("cat", "two (Shop B)")
@@ -212,18 +214,27 @@ def test_evidence_without_a_signing_key_is_refused(
     make_client: Callable[..., Any], db_url: str, data_dir: Path, make_image
 ) -> None:
     client = make_client(db=db_url, data_dir=data_dir)
-    case = ok(client.post("/v1/cases", json={"title": "x"}), 201)
+    item = score(client, make_image("JPEG", (64, 64), seed=5))["id"]
+    case = ok(client.post("/v1/cases", json={"title": "x", "item_ids": [item]}), 201)
     r = client.get(f"/v1/cases/{case['id']}/evidence")
     assert r.status_code == 503 and "COUNTERSCAN_EVIDENCE_KEY" in r.json()["detail"]
 
 
 def test_roles_crawlers_cannot_see_cases(
-    make_client: Callable[..., Any], db_url: str, data_dir: Path, api_keys_setting, test_keys
+    make_client: Callable[..., Any],
+    db_url: str,
+    data_dir: Path,
+    api_keys_setting,
+    test_keys,
+    make_image,
 ) -> None:
     client = make_client(db=db_url, data_dir=data_dir, api_keys=api_keys_setting)
     inspector = {"X-API-Key": test_keys["inspector"]}
     crawler = {"X-API-Key": test_keys["crawler"]}
-    case = ok(client.post("/v1/cases", json={"title": "x"}, headers=inspector), 201)
+    photo = {"image": ("photo", make_image("JPEG", (64, 64), seed=6))}
+    item = ok(client.post("/v1/score", files=photo, headers=inspector))["id"]
+    body = {"title": "x", "item_ids": [item]}
+    case = ok(client.post("/v1/cases", json=body, headers=inspector), 201)
     assert case["created_by"] == "ana" and case["history"][0]["actor"] == "ana"
     for method, url in (
         ("GET", "/v1/cases"),
@@ -233,3 +244,77 @@ def test_roles_crawlers_cannot_see_cases(
     ):
         assert client.request(method, url, headers=crawler).status_code == 403
     assert client.get("/v1/cases").status_code == 401
+
+
+def test_case_links_the_sellers_of_its_items(client: Any, make_image, tmp_path: Path) -> None:
+    """Two items of seller S-1 (two listings), one of S-2, one without a listing: the case
+    names S-1 and S-2 once each, and its evidence says which listing and seller each photo
+    came from."""
+
+    def photo(seed: int, **form: str) -> str:
+        return score(client, make_image("JPEG", (200, 200), seed=seed), **form)["id"]
+
+    shop = {"source": "shopee", "seller_id": "S-1", "seller_name": "Giày Đẹp"}
+    a = photo(21, listing_id="L-1", category="giày", **shop)
+    b = photo(22, listing_id="L-2", **shop)
+    c = photo(23, listing_id="L-3", source="tiktok", seller_id="S-2")
+    d = photo(24)
+    case = ok(client.post("/v1/cases", json={"title": "shops", "item_ids": [a, b, c, d]}), 201)
+    expected = [
+        {"source": "shopee", "seller_id": "S-1", "name": "Giày Đẹp"},
+        {"source": "tiktok", "seller_id": "S-2", "name": None},
+    ]
+    assert case["sellers"] == expected
+    assert ok(client.get(f"/v1/cases/{case['id']}"))["sellers"] == expected
+    lone = ok(client.post("/v1/cases", json={"title": "lone", "item_ids": [d]}), 201)
+    assert lone["sellers"] == []
+
+    r = client.get(f"/v1/cases/{case['id']}/evidence")
+    assert r.status_code == 200, r.text
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        record = json.loads(zf.read("case.json"))
+        summary = zf.read("summary.html").decode()
+    assert record["case"]["sellers"] == expected
+    entries = {e["item_id"]: e for e in record["items"]}
+    assert entries[a]["seller"] == expected[0] and entries[c]["seller"] == expected[1]
+    assert entries[a]["listings"] == [
+        {"source": "shopee", "listing_id": "L-1", "category": "giày", "seller": expected[0]}
+    ]
+    assert entries[d]["seller"] is None and entries[d]["listings"] == []
+    assert "Giày Đẹp (S-1, shopee)" in summary
+
+
+def test_case_opened_from_a_seller(client: Any, make_image) -> None:
+    """Every photo of every listing of the seller joins the case, besides any items given; an
+    unknown seller is a 404 naming it; neither items nor a seller is a 422."""
+
+    def photo(seed: int, **form: str) -> str:
+        return score(client, make_image("JPEG", (200, 200), seed=seed), **form)["id"]
+
+    a = photo(31, listing_id="L-1", source="shopee", seller_id="S-1")
+    b = photo(32, listing_id="L-1", source="shopee", seller_id="S-1")
+    c = photo(33, listing_id="L-2", source="shopee", seller_id="S-1")
+    other = photo(34, listing_id="L-9", source="shopee", seller_id="S-2")
+    same_id = photo(35, listing_id="L-5", source="tiktok", seller_id="S-1")
+    loose = photo(36)
+    seller = {"source": "shopee", "seller_id": "S-1"}
+    case = ok(client.post("/v1/cases", json={"title": "S-1", "seller": seller}), 201)
+    assert sorted(case["item_ids"]) == sorted([a, b, c])
+    assert case["sellers"] == [{"source": "shopee", "seller_id": "S-1", "name": None}]
+    both = {"title": "both", "item_ids": [loose, b], "seller": seller}
+    case = ok(client.post("/v1/cases", json=both), 201)
+    assert sorted(case["item_ids"]) == sorted([loose, a, b, c])
+    assert other not in case["item_ids"] and same_id not in case["item_ids"]
+
+    unknown = {"title": "x", "seller": {"source": "lazada", "seller_id": "S-1"}}
+    r = client.post("/v1/cases", json=unknown)
+    assert r.status_code == 404 and r.json()["detail"] == "no seller 'S-1' on source 'lazada'"
+    r = client.post("/v1/cases", json={"title": "x"})
+    assert r.status_code == 422 and "item_ids, a seller, or both" in r.text
+    r = client.post("/v1/cases", json={"title": "x", "item_ids": [], "seller": None})
+    assert r.status_code == 422
+    assert (
+        client.post("/v1/cases", json={"title": "x", "seller": {"source": "shopee"}}).status_code
+        == 422
+    )
+    assert ok(client.get("/v1/cases"))["total"] == 2  # refusals open nothing

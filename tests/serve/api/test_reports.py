@@ -67,3 +67,36 @@ def test_summary_and_download(
     ):
         r = client.get("/v1/reports/summary/download", params=params)
         assert r.status_code == 422 and words in r.json()["detail"], r.text
+
+
+def test_per_category_is_the_listing_category(
+    make_client: Callable[..., Any], db_url: str, data_dir: Path, make_image
+) -> None:
+    """A photo counts under its listing's category, a case under its first photo's; photos
+    without a listing or category, and cases opened from them, under "" (no category)."""
+    client = make_client(db=db_url, data_dir=data_dir)
+
+    def photo(seed: int, **form: str) -> str:
+        image = {"image": ("p", make_image("JPEG", (200, 200), seed=seed))}
+        r = client.post("/v1/score", files=image, data=form)
+        assert r.status_code == 200, r.text
+        return r.json()["id"]
+
+    loose = photo(43)  # scored first: the first item of a case opened with it and another
+    tea = photo(41, listing_id="L-1", source="shopee", category="chè Thái Nguyên")
+    bare = photo(42, listing_id="L-2", source="shopee")
+    r = client.post(f"/v1/items/{tea}/verdict", json={"verdict": "counterfeit"})
+    assert r.status_code == 200, r.text
+    for title, items in (("tea", [tea]), ("bare first", [loose, tea]), ("bare", [bare])):
+        r = client.post("/v1/cases", json={"title": title, "item_ids": items})
+        assert r.status_code == 201, r.text
+
+    r = client.get("/v1/reports/summary", params={"from": "2020-01-01", "to": "2100-01-01"})
+    assert r.status_code == 200, r.text
+    rows = {row["key"]: row for row in r.json()["per_category"]}
+    assert set(rows) == {"", "chè Thái Nguyên"}
+    counts = {
+        k: (v["items_scored"], v["items_reviewed"], v["cases_opened"]) for k, v in rows.items()
+    }
+    assert counts == {"chè Thái Nguyên": (1, 1, 1), "": (2, 0, 2)}
+    assert '"" = no category' in r.json()["category_note"]

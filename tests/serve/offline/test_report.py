@@ -138,6 +138,9 @@ def test_xlsx_and_csv_read_back(half_year: Store, db_url: str, data_dir: Path, t
                             "Số vụ việc đã mở", "Số vụ việc đã kết thúc", "Số vụ vi phạm",
                             "Tiền phạt (VNĐ)", "Giá trị hàng hóa vi phạm (VNĐ)")  # fmt: skip
     assert sum(r[6] for r in by_source[1:]) == totals[vi["fines_vnd"]]
+    # The generated photos have no listing category: one row, named in words.
+    by_category = list(book[vi["sheet_category"]].iter_rows(values_only=True))
+    assert [r[0] for r in by_category[1:]] == ["(không có nhóm hàng)"]
 
     assert main([*argv, "--out", str(tmp_path / "r.xlsx"), "--lang", "en"]) == 0
     english = load_workbook(tmp_path / "r.xlsx")
@@ -151,6 +154,7 @@ def test_xlsx_and_csv_read_back(half_year: Store, db_url: str, data_dir: Path, t
     rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text("utf-8-sig"))))
     assert rows[0][:3] == ["Phần", "Chỉ tiêu", "Số ảnh đã chấm điểm"]
     assert rows[1][0] == "Tổng" and int(rows[1][6]) == 32
+    assert [r[1] for r in rows if r[0] == "Nhóm"] == ["(không có nhóm hàng)"]
     assert main([*argv, "--out", str(tmp_path / "r.pdf")]) == 2
     assert main([*argv[:2], "2026-07-01", *argv[3:], "--out", str(tmp_path / "x.csv")]) == 2
 

@@ -3,7 +3,7 @@
 
 import { api, queryString } from '../api.js';
 import { t, formatNumber, language } from '../i18n.js';
-import { h, errorBox, loading, toast, errorMessage, priorityLabel } from '../ui.js';
+import { h, errorBox, loading, toast, errorMessage } from '../ui.js';
 import { kindLabel, formatVnd } from './case_labels.js';
 
 export function title() {
@@ -88,7 +88,7 @@ export function render(main, params, query) {
       tiles,
       h('section', { class: 'card table-wrap' }, h('h2', {}, t('reports.byKind')), kinds),
       breakdown('reports.bySource', 'reports.source', r.per_source),
-      breakdown('reports.byCategory', 'reports.category', r.per_category, t('reports.categoryNote'), priorityLabel),
+      breakdown('reports.byCategory', 'reports.category', r.per_category, t('reports.categoryNote'), (key) => key || t('reports.noCategory')),
       breakdown('reports.byInspector', 'reports.inspector', r.per_inspector));
   }
 
