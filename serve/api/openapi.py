@@ -1,5 +1,5 @@
 """The OpenAPI document (/openapi.json, /docs): FastAPI builds it from the routes, which declare
-their answers (`response_model=`, `responses=` from api/errors.py; the shapes are api/schemas.py).
+their answers (`response_model=`, `responses=` from api/errors.py; the shapes are api/schemas/).
 
 This adds only what holds for the whole API and no route can say about itself:
 - the API-key security schemes, and on each operation that needs a key which roles it accepts,

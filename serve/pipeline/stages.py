@@ -34,7 +34,7 @@ from counterscan.serve.similar.service import SimilarCases, photo_of
 from counterscan.serve.storage import ItemRecord, NewImage, Store
 from counterscan.serve.storage.listings import ListingInput
 
-# Fields of an Item that a score result repeats (api/schemas.py ScoreResult).
+# Fields of an Item that a score result repeats (api/schemas/items.py ScoreResult).
 RESULT_FIELDS = (
     "id",
     "score",

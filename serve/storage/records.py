@@ -1,6 +1,6 @@
 """What the store hands out: plain dataclasses, detached from the database.
 
-`to_api()` gives exactly the Item and Verdict shapes of the HTTP API (api/schemas.py), so routers
+`to_api()` gives exactly the Item and Verdict shapes of the HTTP API (api/schemas/items.py), so routers
 never assemble them by hand.
 """
 
