@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from counterscan.serve.api.schemas.items import Item
 
-
 # --- cases (serve/api/routes/cases.py, storage/cases.py)
 
 CaseStatus = Literal["open", "inspecting", "violation", "no_violation", "closed"]
