@@ -80,6 +80,10 @@ async def get_seller(source: str, seller_id: str, _who: Inspector, store: StoreD
                         "score": x.score,
                         "reasons": x.reasons,
                         "item_ids": [p["id"] for p in x.photos],
+                        "photos": [
+                            {"id": p["id"], "priority": p["priority"], "verdict": p["verdict"]}
+                            for p in x.photos
+                        ],
                         "last_seen": iso_utc(x.last_seen),
                     }
                     for x in listings

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from counterscan.serve.api.schemas.items import Priority
+
 
 class ListingReason(BaseModel):
     signal: Literal["known_counterfeit", "low_price", "contact_details", "disguised_brand"]
@@ -43,6 +45,16 @@ class SellerPage(BaseModel):
     offset: int
 
 
+class ListingPhoto(BaseModel):
+    """One photo of a listing, enough for the console to show it without a call per photo."""
+
+    id: str = Field(description="the item (GET /v1/items/{id}, its thumbnail)")
+    priority: Priority
+    verdict: Literal["counterfeit", "genuine", "unsure"] | None = Field(
+        description="its current verdict; null when not reviewed"
+    )
+
+
 class Listing(BaseModel):
     source: str
     listing_id: str
@@ -53,6 +65,7 @@ class Listing(BaseModel):
     score: float = Field(ge=0.0, le=1.0, description="the highest score of its photos")
     reasons: list[ListingReason]
     item_ids: list[str] = Field(description="its photos (GET /v1/items/{id})")
+    photos: list[ListingPhoto] = Field(description="the same photos, with priority and verdict")
     last_seen: str
 
 

@@ -58,6 +58,10 @@ def test_ranking_links_and_detail(make_client, db_url, make_image) -> None:
     assert {x["listing_id"] for x in one["listing_details"]} == {"F1", "F2"}
     f1 = next(x for x in one["listing_details"] if x["listing_id"] == "F1")
     assert bad["id"] in f1["item_ids"]
+    # Each photo with its priority and verdict, in the order of item_ids (the console's cards).
+    assert [p["id"] for p in f1["photos"]] == f1["item_ids"]
+    assert {p["id"]: p["verdict"] for p in f1["photos"]}[bad["id"]] == "counterfeit"
+    assert {p["id"]: p["priority"] for p in f1["photos"]}[bad["id"]] == bad["priority"]
     assert {r["signal"] for r in f1["reasons"]} == {"disguised_brand", "contact_details"}
     assert client.get("/v1/sellers/shopee/nobody").status_code == 404
     assert client.get("/v1/sellers", params={"min_risk": 2}).status_code == 422
