@@ -1,5 +1,6 @@
 // The console's entry point: language, access key prompt, and hash routing between the views
-// (#/check, #/queue, #/item/ID, #/model, #/cases, #/case/ID, #/reports). Each view renders into <main> and returns a cleanup.
+// (#/check, #/queue, #/item/ID, #/model, #/cases, #/case/ID, #/reports, #/dashboard, #/sellers,
+// #/seller/SOURCE/ID). Each view renders into <main> and returns a cleanup.
 
 import { onKeyNeeded, getKey, setKey } from './api.js';
 import { initI18n, setLanguage, language, applyTranslations, t } from './i18n.js';
@@ -12,10 +13,13 @@ import * as model from './views/model.js';
 import * as cases from './views/cases.js';
 import * as kase from './views/case.js';
 import * as reports from './views/reports.js';
+import * as dashboard from './views/dashboard.js';
+import * as sellers from './views/sellers.js';
+import * as seller from './views/seller.js';
 
-const VIEWS = { check, queue, item, model, cases, case: kase, reports };
+const VIEWS = { check, queue, item, model, cases, case: kase, reports, dashboard, sellers, seller };
 const DEFAULT_ROUTE = '#/check';
-const NAV_OF = { case: 'cases' }; // the section a detail page belongs to
+const NAV_OF = { case: 'cases', seller: 'sellers' }; // the section a detail page belongs to
 let cleanup = null;
 
 function parseHash(hash) {
