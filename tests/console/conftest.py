@@ -156,6 +156,17 @@ def console_server(
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def own_server(
+    onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ConsoleServer]:
+    """A server with no keys and an empty database for one test module: pages whose numbers
+    (trend counts, seller ranks, open alerts) must equal what that module put in."""
+    server = ConsoleServer(tmp_path_factory.mktemp("console-own"), onnx_model_path)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def keyed_server(
     onnx_model_path: Path, tmp_path_factory: pytest.TempPathFactory

@@ -60,13 +60,13 @@ export function alertsSection({ signal }) {
     const li = h('li', { class: `card alert-card alert-${alert.kind}`, 'data-alert-id': alert.id, 'data-kind': alert.kind },
       h('div', { class: 'alert-head' },
         h('strong', { class: 'alert-kind' }, alertKindLabel(alert.kind)),
-        h('time', { datetime: alert.created_at, class: 'muted' }, formatDateTime(alert.created_at)),
-        ack),
+        h('time', { datetime: alert.created_at, class: 'muted' }, formatDateTime(alert.created_at))),
       who ? h('p', { class: 'alert-seller' }, t('alerts.seller'), ' ', who) : null,
       linked,
       h('ul', { class: 'alert-detail-list' }, alertDetail(alert).filter(Boolean).map((line) => h('li', {}, line))),
       photos.length ? h('ul', { class: 'alert-photos', 'aria-label': t('alerts.photos') }, photos,
-        more > 0 ? h('li', { class: 'muted' }, t('alerts.morePhotos', { n: formatNumber(more) })) : null) : null);
+        more > 0 ? h('li', { class: 'muted' }, t('alerts.morePhotos', { n: formatNumber(more) })) : null) : null,
+      h('div', { class: 'alert-foot' }, ack));
     ack.addEventListener('click', async () => {
       ack.disabled = true;
       try {

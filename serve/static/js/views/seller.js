@@ -7,7 +7,7 @@ import { h, icon, priorityBadge, verdictChip, errorBox, loading, toast, errorMes
 import { UrlBag } from '../viewer.js';
 import { limitLength } from '../limits.js';
 import { formatVnd } from './case_labels.js';
-import { riskBadge, sellerApiPath, sellerLink, sentence, sentenceEl, signalLabel, sourceLabel } from './seller_words.js';
+import { riskBadge, riskBandBadge, sellerApiPath, sellerLink, sentenceEl, signalDetail, signalLabel, sourceLabel } from './seller_words.js';
 
 export function title() {
   return t('seller.title');
@@ -43,7 +43,7 @@ export function render(main, params) {
   function riskCard(s) {
     return h('section', { class: 'card', 'aria-labelledby': 'seller-risk' },
       h('h2', { id: 'seller-risk' }, t('seller.risk')),
-      h('p', { class: 'score-panel' }, h('span', { class: 'score-big', id: 'seller-risk-value' }, formatPercent(s.risk, 0)), riskBadge(s.risk)),
+      h('p', { class: 'score-panel' }, h('span', { class: 'score-big', id: 'seller-risk-value' }, formatPercent(s.risk, 0)), riskBandBadge(s.risk)),
       s.reasons.length
         ? h('ol', { class: 'reasons', id: 'seller-reasons' }, s.reasons.map((r) => sentenceEl('li', r)))
         : h('p', { class: 'empty' }, t('seller.noReasons')),
@@ -116,7 +116,7 @@ export function render(main, params) {
             h('div', { class: 'muted small' }, [x.listing_id, x.category, x.price != null ? formatVnd(x.price) : null].filter(Boolean).join(' · ')),
             href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer', class: 'small' }, t('seller.openListing'), icon('external')) : null)),
         x.reasons.length ? h('ul', { class: 'signals' }, x.reasons.map((r) =>
-          h('li', { 'data-signal': r.signal }, h('strong', {}, signalLabel(r.signal)), ': ', sentence(r.detail)))) : null,
+          h('li', { 'data-signal': r.signal }, h('strong', {}, signalLabel(r.signal)), ': ', signalDetail(r.signal, r.detail)))) : null,
         h('ul', { class: 'listing-photos' }, photos),
         h('p', { class: 'hint' }, t('seller.seen', { when: formatDateTime(x.last_seen) })));
     });

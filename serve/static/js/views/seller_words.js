@@ -39,11 +39,26 @@ export function riskBadge(risk) {
     h('span', { class: 'badge-dot', 'aria-hidden': 'true' }), formatPercent(risk, 0));
 }
 
+const BAND_LABELS = { high: 'risk.high', medium: 'risk.medium', low: 'risk.low' };
+
+/** The band in words ("High risk"), beside a risk already written as a number. */
+export function riskBandBadge(risk) {
+  const band = riskBand(risk);
+  return h('span', { class: `badge badge-${band}` }, h('span', { class: 'badge-dot', 'aria-hidden': 'true' }), t(BAND_LABELS[band]));
+}
+
 export function riskMeter(risk) {
   return h('meter', { class: 'risk-meter', min: '0', max: '1', low: '0.5', high: '0.8', optimum: '0', value: String(risk), 'aria-hidden': 'true' });
 }
 
 const num = (s) => formatNumber(Number(s));
+const CONTACT_KINDS = { phone: 'contact.phone', zalo: 'contact.zalo' };
+/** "phone 0912345678, zalo abc" with the kinds in the reader's language. */
+const contacts = (text) => text.split(', ').map((part) => {
+  const [kind, ...rest] = part.split(' ');
+  return CONTACT_KINDS[kind] ? [t(CONTACT_KINDS[kind]), ...rest].join(' ') : part;
+}).join(', ');
+const shortId = (id) => (id.length > 12 ? `${id.slice(0, 12)}…` : id);
 
 // [pattern, dictionary key, (match) -> params]; the first that matches words the sentence.
 const SENTENCES = [
@@ -52,11 +67,11 @@ const SENTENCES = [
   [/^same photo ([0-9a-f]+)$/, 'why.photo', (m) => ({ value: m[1] })],
   [/^same (\w+) (.+)$/, 'why.other', (m) => ({ kind: m[1], value: m[2] })],
   [/^(\d+) photo\(s\) confirmed counterfeit in (\d+) listing\(s\)$/, 'reason.confirmed', (m) => ({ photos: num(m[1]), listings: num(m[2]) })],
-  [/^known counterfeit: photo ([0-9a-f]+) is a confirmed counterfeit$/, 'reason.knownPhoto', (m) => ({ id: m[1] })],
+  [/^known counterfeit: photo ([0-9a-f]+) is a confirmed counterfeit$/, 'reason.knownPhoto', (m) => ({ id: shortId(m[1]) })],
   [/^known counterfeit: a photo (.+)$/, 'reason.knownMatch', (m) => ({ detail: m[1] })],
-  [/^photo ([0-9a-f]+) is a confirmed counterfeit$/, 'reason.knownPhoto', (m) => ({ id: m[1] })],
+  [/^photo ([0-9a-f]+) is a confirmed counterfeit$/, 'reason.knownPhoto', (m) => ({ id: shortId(m[1]) })],
   [/^a photo (.+)$/, 'reason.knownMatch', (m) => ({ detail: m[1] })],
-  [/^contact details in the listing: (.+)$/, 'reason.contacts', (m) => ({ value: m[1] })],
+  [/^contact details in the listing: (.+)$/, 'reason.contacts', (m) => ({ value: contacts(m[1]) })],
   [/^disguised brand name: (.+)$/, 'reason.brand', (m) => ({ value: m[1] })],
   [/^price ([\d,]+) VND is (\d+)% of the category's typical ([\d,]+) VND \(median of (\d+) listings confirmed genuine; threshold (\d+)%\)$/,
     'reason.price', (m) => ({ price: num(m[1].replace(/,/g, '')), share: m[2], typical: num(m[3].replace(/,/g, '')), n: num(m[4]), threshold: m[5] })],
@@ -66,6 +81,13 @@ const SENTENCES = [
     seller: `${m[1]}/${m[2]}`, risk: formatPercent(Number(m[3]), 0), why: m[4].split('; ').map(sentence).join('; ') })],
   [/^photos confirmed genuine: risk halved$/, 'reason.genuine', () => ({})],
 ];
+
+/** A listing's signal without repeating its name: the contacts or brand words alone. */
+export function signalDetail(signal, detail) {
+  if (signal === 'contact_details') return contacts(detail.replace(/^contact details in the listing: /, ''));
+  if (signal === 'disguised_brand') return detail.replace(/^disguised brand name: /, '');
+  return sentence(detail);
+}
 
 /** One of the API's English sentences in the reader's language (plain text). */
 export function sentence(text) {

@@ -64,11 +64,11 @@ export function render(main, params, query) {
       return;
     }
     const cols = ['sellers.rank', 'sellers.seller', 'field.source', 'sellers.risk', 'sellers.listings', 'sellers.high', 'sellers.confirmed', 'sellers.linked', 'sellers.lastSeen'];
-    const numeric = new Set(['sellers.rank', 'sellers.listings', 'sellers.high', 'sellers.confirmed']);
+    const numeric = new Set(['sellers.rank', 'sellers.listings', 'sellers.high', 'sellers.confirmed']); // right-aligned
     const head = h('tr', {}, cols.map((k) => h('th', { scope: 'col', class: numeric.has(k) ? 'num' : null }, t(k))));
     const rows = page.sellers.map((s, n) => h('tr', { 'data-seller': `${s.source}/${s.seller_id}`, 'data-risk': s.risk },
       h('td', { class: 'num' }, formatNumber(state.offset + n + 1)),
-      h('td', {}, sellerLink(s.source, s.seller_id, s.name || s.seller_id),
+      h('td', { class: 'seller-cell' }, sellerLink(s.source, s.seller_id, s.name || s.seller_id),
         s.name ? h('div', { class: 'muted small' }, s.seller_id) : null,
         s.reasons.length ? h('div', { class: 'small seller-top-reason' }, sentence(s.reasons[0])) : null),
       h('td', {}, sourceLabel(s.source)),
