@@ -28,14 +28,17 @@ def test_language_switch_is_remembered(console_server, open_page) -> None:
     assert page.locator("html").get_attribute("lang") == "vi"
     nav = page.get_by_role("navigation", name="Điều hướng chính")
     assert nav.inner_text().split() == [
-        "Kiểm", "tra", "ảnh", "Hàng", "đợi", "Vụ", "việc", "Báo", "cáo", "Mô", "hình",
+        "Kiểm", "tra", "ảnh", "Hàng", "đợi", "Cảnh", "báo", "Người", "bán", "Vụ", "việc",
+        "Báo", "cáo", "Mô", "hình",
     ]  # fmt: skip
     _no_raw_keys(page.locator("body").inner_text())
 
     page.select_option("#lang-select", "en")
     expect(page.locator("h1")).to_have_text("Inspection queue")
     nav = page.get_by_role("navigation", name="Main navigation")
-    assert nav.inner_text().split() == ["Check", "photos", "Queue", "Cases", "Reports", "Model"]
+    assert nav.inner_text().split() == [
+        "Check", "photos", "Queue", "Warnings", "Sellers", "Cases", "Reports", "Model",
+    ]  # fmt: skip
     assert page.locator("html").get_attribute("lang") == "en"
     expect(page.get_by_label("Status")).to_be_visible()
 

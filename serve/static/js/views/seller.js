@@ -35,13 +35,13 @@ export function render(main, params) {
 
   function draw(s) {
     main.querySelector('h1').textContent = t('seller.heading', { name: s.name || s.seller_id, source: sourceLabel(s.source) });
-    body.replaceChildren(h('div', { class: 'case-grid' },
+    body.replaceChildren(h('div', { class: 'case-grid seller-grid' },
       h('div', { class: 'case-main' }, listingsCard(s)),
       h('div', { class: 'case-side' }, riskCard(s), linksCard(s), caseCard(s), factsCard(s))));
   }
 
   function riskCard(s) {
-    return h('section', { class: 'card', 'aria-labelledby': 'seller-risk' },
+    return h('section', { class: 'card seller-risk-card', 'aria-labelledby': 'seller-risk' },
       h('h2', { id: 'seller-risk' }, t('seller.risk')),
       h('p', { class: 'score-panel' }, h('span', { class: 'score-big', id: 'seller-risk-value' }, formatPercent(s.risk, 0)), riskBandBadge(s.risk)),
       s.reasons.length
@@ -51,7 +51,7 @@ export function render(main, params) {
   }
 
   function linksCard(s) {
-    return h('section', { class: 'card', 'aria-labelledby': 'seller-links' },
+    return h('section', { class: 'card seller-links-card', 'aria-labelledby': 'seller-links' },
       h('h2', { id: 'seller-links' }, t('seller.links', { n: s.linked.length })),
       s.linked.length
         ? h('ul', { class: 'linked-list', id: 'seller-linked' }, s.linked.map((l) =>

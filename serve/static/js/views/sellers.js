@@ -66,21 +66,23 @@ export function render(main, params, query) {
     const cols = ['sellers.rank', 'sellers.seller', 'field.source', 'sellers.risk', 'sellers.listings', 'sellers.high', 'sellers.confirmed', 'sellers.linked', 'sellers.lastSeen'];
     const numeric = new Set(['sellers.rank', 'sellers.listings', 'sellers.high', 'sellers.confirmed']); // right-aligned
     const head = h('tr', {}, cols.map((k) => h('th', { scope: 'col', class: numeric.has(k) ? 'num' : null }, t(k))));
+    // data-label: on a phone each row is a card, and each cell says what it is (styles.css).
+    const cell = (key, props, ...content) => h('td', { ...props, 'data-label': t(key) }, ...content);
     const rows = page.sellers.map((s, n) => h('tr', { 'data-seller': `${s.source}/${s.seller_id}`, 'data-risk': s.risk },
-      h('td', { class: 'num' }, formatNumber(state.offset + n + 1)),
+      cell('sellers.rank', { class: 'num rank-cell' }, formatNumber(state.offset + n + 1)),
       h('td', { class: 'seller-cell' }, sellerLink(s.source, s.seller_id, s.name || s.seller_id),
         s.name ? h('div', { class: 'muted small' }, s.seller_id) : null,
         s.reasons.length ? h('div', { class: 'small seller-top-reason' }, sentence(s.reasons[0])) : null),
-      h('td', {}, sourceLabel(s.source)),
-      h('td', { class: 'risk-cell' }, riskBadge(s.risk), riskMeter(s.risk)),
-      h('td', { class: 'num', 'data-col': 'listings' }, formatNumber(s.listings)),
-      h('td', { class: 'num', 'data-col': 'high' }, formatNumber(s.high_listings)),
-      h('td', { class: 'num', 'data-col': 'confirmed' }, formatNumber(s.confirmed_counterfeit)),
-      h('td', { class: 'linked-cell' }, s.linked.length
+      cell('field.source', {}, sourceLabel(s.source)),
+      cell('sellers.risk', { class: 'risk-cell' }, riskBadge(s.risk), riskMeter(s.risk)),
+      cell('sellers.listings', { class: 'num', 'data-col': 'listings' }, formatNumber(s.listings)),
+      cell('sellers.high', { class: 'num', 'data-col': 'high' }, formatNumber(s.high_listings)),
+      cell('sellers.confirmed', { class: 'num', 'data-col': 'confirmed' }, formatNumber(s.confirmed_counterfeit)),
+      cell('sellers.linked', { class: 'linked-cell' }, s.linked.length
         ? h('ul', { class: 'linked-list' }, s.linked.map((l) => h('li', {}, sellerLink(l.source, l.seller_id),
           h('span', { class: 'muted small' }, ` · ${l.why.map(sentence).join('; ')}`))))
         : h('span', { class: 'muted' }, '—')),
-      h('td', {}, h('time', { datetime: s.last_seen }, formatDateTime(s.last_seen)))));
+      cell('sellers.lastSeen', {}, h('time', { datetime: s.last_seen }, formatDateTime(s.last_seen)))));
     const pager = h('nav', { class: 'pager', 'aria-label': t('sellers.paging') },
       h('button', { type: 'button', class: 'btn btn-small', id: 'sellers-prev', disabled: state.offset === 0, onclick: () => { state.offset = Math.max(0, state.offset - state.limit); load(); } }, t('cases.prev')),
       h('span', { class: 'pager-range', id: 'sellers-range' }, `${formatNumber(state.offset + 1)}–${formatNumber(state.offset + page.sellers.length)} / ${formatNumber(page.total)}`),
