@@ -134,3 +134,74 @@ def test_real_answers_match_the_document(
             ).status_code
             == 413
         )
+
+
+def test_seller_and_alert_answers_match_the_document(
+    module_server: Any, rel_keys: dict[str, str], hostile: Any
+) -> None:
+    """The fuzzer never names a stored seller or alert; this plants a counterfeit seller and
+    its comeback under another id (the same photo and phone), then walks sellers, one seller,
+    trends, alerts and an acknowledgement, checking each answer (and who may ask) against the
+    document: inspectors and admins see sellers and alerts, crawlers get 403, no key 401."""
+    keys = {role: {"X-API-Key": key} for role, key in rel_keys.items()}
+    photo = hostile.photo((150, 110), fmt="JPEG")
+    with module_server.client() as http:
+
+        def check(method: str, path: str, url: str | None = None, **kwargs: Any) -> Any:
+            r = http.request(method, url or path, **kwargs)
+            r.request.read()  # multipart requests stream; the validator reads them back
+            schema[path][method].validate_response(r)
+            assert str(r.status_code) in DOCUMENT["paths"][path][method.lower()]["responses"]
+            return r
+
+        def score(**fields: str) -> dict[str, Any]:
+            r = check(
+                "POST", "/v1/score", headers=keys["crawler"],
+                files={"image": ("a.jpg", photo)}, data=fields,
+            )  # fmt: skip
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        first = score(source="fz-shop", seller_id="fz-fake", listing_id="FZ1", text="0912 345 679")
+        r = check(
+            "POST", "/v1/items/{item_id}/verdict", f"/v1/items/{first['id']}/verdict",
+            headers=keys["inspector"], json={"verdict": "counterfeit"},
+        )  # fmt: skip
+        assert r.status_code == 200
+        score(source="fz-tok", seller_id="fz-again", listing_id="FZ2", text="+84 912 345 679")
+
+        one = "/v1/sellers/fz-tok/fz-again"
+        for path, url, params in [
+            ("/v1/sellers", None, {}),
+            ("/v1/sellers", None, {"source": "fz-tok", "min_risk": 0.5, "limit": 1}),
+            ("/v1/sellers/{source}/{seller_id}", one, {}),
+            ("/v1/trends", None, {"days": 3}),
+            ("/v1/alerts", None, {"acknowledged": "false"}),
+        ]:
+            r = check("GET", path, url, headers=keys["inspector"], params=params)
+            assert r.status_code == 200, (path, r.text)
+            for caller, status in (("crawler", 403), ("admin", 200)):
+                headers = keys[caller]
+                assert check("GET", path, url, headers=headers, params=params).status_code == status
+            assert check("GET", path, url, params=params).status_code == 401
+        detail = check("GET", "/v1/sellers/{source}/{seller_id}", one, headers=keys["admin"]).json()
+        assert detail["linked"][0]["seller_id"] == "fz-fake"
+        assert first["id"] in detail["listing_details"][0]["item_ids"]
+
+        alerts = check("GET", "/v1/alerts", headers=keys["inspector"]).json()["alerts"]
+        mine = [a for a in alerts if a["seller_id"] == "fz-again"]
+        assert {a["kind"] for a in mine} == {"known_counterfeit", "linked_seller"}, alerts
+        ack = "/v1/alerts/{alert_id}/ack"
+        url = f"/v1/alerts/{mine[0]['id']}/ack"
+        assert check("POST", ack, url, headers=keys["crawler"]).status_code == 403
+        assert check("POST", ack, url).status_code == 401
+        done = check("POST", ack, url, headers=keys["inspector"]).json()
+        assert done["acknowledged"] is True and done["acknowledged_by"]
+        # Errors: an unknown seller or alert, a window out of range.
+        missing = "/v1/sellers/fz-tok/nobody"
+        r = check("GET", "/v1/sellers/{source}/{seller_id}", missing, headers=keys["admin"])
+        assert r.status_code == 404
+        r = check("POST", ack, f"/v1/alerts/{'0' * 32}/ack", headers=keys["admin"])
+        assert r.status_code == 404
+        r = check("GET", "/v1/trends", headers=keys["admin"], params={"days": 0})
+        assert r.status_code == 422
