@@ -67,6 +67,20 @@ def _want(expected: list[dict[str, Any]]) -> dict[str, list[tuple[str, int]]]:
     return {s: [(d["day"], d[s]) for d in expected] for s in SERIES}
 
 
+def test_an_empty_server_says_there_is_nothing_yet(own_server, open_page) -> None:
+    """First in the module: the `world` fixture has not planted anything on own_server yet."""
+    with own_server.client() as client:
+        assert client.get("/v1/trends", params={"days": 7}).json()["overall"][-1]["scored"] == 0
+    page = _open(open_page, own_server, "vi")
+    expect(page.locator("#alerts-empty")).to_have_text(WORDS["vi"]["none"])
+    expect(page.locator("#trend-empty")).to_have_text("Chưa có số liệu nào trong 7 ngày gần nhất.")
+    page.select_option("#lang-select", "en")
+    expect(page.locator("#trend-empty")).to_have_text("Nothing in the last 7 days yet.")
+    expect(page.locator("#alerts-empty")).to_have_text(WORDS["en"]["none"])
+    page.goto(f"{own_server.url}/#/sellers")
+    expect(page.locator("#sellers-empty")).to_have_text("No sellers match.")
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_charts_have_a_bar_per_day_with_the_counts(
     own_server, world, open_page, shot, lang
