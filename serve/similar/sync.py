@@ -31,7 +31,7 @@ from counterscan.serve.similar.references import Photo
 from counterscan.serve.similar.service import SimilarCases
 from counterscan.serve.storage import ItemRecord, Store
 from counterscan.serve.storage import schema as s
-from counterscan.serve.storage.queue import item_query
+from counterscan.serve.storage.queue import in_a_case, item_query
 from counterscan.serve.storage.rows import item_from_row
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,9 @@ def items_judged_after(store: Store, after: int, upto: int) -> list[ItemRecord]:
 
 
 def unreviewed_since(store: Store, since: datetime) -> list[list[ItemRecord]]:
-    """Unreviewed items created at or after `since`, in pages (oldest first)."""
+    """Unreviewed items created at or after `since` (in no case, as in the queue), in pages."""
     t = s.items.c
-    query = item_query().where(t.status == "unreviewed", t.created_at >= since)
+    query = item_query().where(t.status == "unreviewed", t.created_at >= since, ~in_a_case())
     with store.read() as conn:
         rows = conn.execute(query.order_by(t.created_at, t.id)).mappings().all()
     items = [item_from_row(r) for r in rows]
