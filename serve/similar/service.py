@@ -4,6 +4,7 @@
     matches = cases.match(photo)                                   at scoring time
     new = cases.on_verdict(store, item)                            after every verdict
     cases.reflag(store, new)                                       (in the background)
+    sync.VerdictFollower(cases, store, interval_s).start()         verdicts given elsewhere
 
 Items whose current verdict is `counterfeit` are the references; `genuine` ones the known-good
 set (their matches are shown, they never raise a priority). An unreviewed item that matches a
