@@ -7,7 +7,7 @@ DATA_DIR ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-slow lint bench clean browser
+.PHONY: proxy run test test-slow lint bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ run: $(STAMP) $(MODEL)
 	$(BIN)/counterscan serve --model $(MODEL) --db sqlite:///$(DATA_DIR)/counterscan.db \
 		--data-dir $(DATA_DIR)/store --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser
+test: $(STAMP) browser proxy
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -61,6 +61,20 @@ browser:
 	  echo "make browser: $$why; CI runs every browser test, so the run stops here" >&2; exit 1; \
 	fi; \
 	echo "make browser: $$why: the browser tests will be skipped" >&2
+
+# The deployment test (tests/reliability/test_rel_deploy.py) runs deploy/nginx.conf in Debian's
+# nginx in front of two servers; installed like chromium above, same rules.
+proxy:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx \
+	    >/dev/null && [ -x /usr/sbin/nginx ] && exit 0; \
+	  why="could not install nginx with apt-get (see above)"; \
+	else why="nginx is not installed and we are not root (sudo apt-get install nginx)"; fi; \
+	if [ "$${COUNTERSCAN_TEST_STRICT:-}" = 1 ]; then \
+	  echo "make proxy: $$why; CI runs the deployment test, so the run stops here" >&2; exit 1; \
+	fi; \
+	echo "make proxy: $$why: the nginx deployment test will be skipped" >&2
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

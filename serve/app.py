@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,6 +45,7 @@ from counterscan.serve.sellers.webhook import WebhookSender
 from counterscan.serve.settings import Settings, load_settings
 from counterscan.serve.similar.matching import MatchConfig
 from counterscan.serve.similar.service import SimilarCases, limit_blas_threads
+from counterscan.serve.similar.sync import VerdictFollower
 from counterscan.serve.storage import Store
 
 log = logging.getLogger("counterscan.serve")
@@ -65,10 +67,12 @@ def create_app(
         model, opened = await _start(settings, metrics, scorer, store)
         scoring = Scoring(model, settings, metrics)
         try:
-            app.state.similar = await anyio.to_thread.run_sync(_similar_cases, settings, opened)
+            follower = await anyio.to_thread.run_sync(_similar_cases, settings, opened, metrics)
         except BaseException:
             await _stop(model, scoring, opened)
             raise
+        app.state.similar = follower.cases
+        follower.start()
         app.state.model, app.state.scoring, app.state.store = model, scoring, opened
         app.state.reload_lock = asyncio.Lock()
         sighup = settings.reload_on_sighup and install_sighup(app)
@@ -92,6 +96,7 @@ def create_app(
                 remove_sighup()
             if webhook is not None:
                 await anyio.to_thread.run_sync(webhook.stop)
+            await anyio.to_thread.run_sync(follower.stop)
             await _stop(model, scoring, opened)
 
     app = FastAPI(
@@ -141,13 +146,17 @@ async def _stop(model: ServedModel, scoring: Scoring, store: Store) -> None:
     await anyio.to_thread.run_sync(store.close)
 
 
-def _similar_cases(settings: Settings, store: Store) -> SimilarCases:
+def _similar_cases(settings: Settings, store: Store, metrics: Metrics) -> VerdictFollower:
+    """The reference sets, loaded, and what keeps them in step with other processes."""
     limit_blas_threads()
     cases = SimilarCases(
         MatchConfig(similar=settings.similar_threshold), ann_from=settings.similar_ann_from
     )
-    cases.load(store)
-    return cases
+    gauge = metrics.similar_verdict.labels(str(os.getpid()))
+    follower = VerdictFollower(cases, store, settings.similar_sync_seconds, gauge.set)
+    cases.rescan_later = follower.later
+    follower.load()
+    return follower
 
 
 def _body_limits(settings: Settings) -> Any:

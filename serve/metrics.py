@@ -84,6 +84,12 @@ class Metrics:
         self.reloads = Counter(
             "counterscan_model_reloads", "Model reloads by outcome", ["outcome"], registry=r
         )
+        self.similar_verdict = Gauge(
+            "counterscan_similar_verdict_applied",
+            "Newest verdict id whose effect on similar cases this process (pid) has applied",
+            ["pid"],
+            registry=r,
+        )
 
     def set_model(self, contract: ModelContract) -> None:
         self.model_info.clear()

@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # references past which embedding search is approximate (faiss IVF, similar/index.py)
     similar_threshold: float = Field(0.92, gt=0.0, le=1.0)
     similar_ann_from: int = Field(20_000, ge=1)
+    # Bound on how stale a process's similar cases may be: every worker and every server on
+    # the database applies the verdicts given elsewhere within this many seconds (similar/sync.py)
+    similar_sync_seconds: float = Field(1.0, ge=0.05, le=60.0)
 
     # --- evidence packages (serve/cases/evidence.py): the office's Ed25519 signing key,
     # made by `counterscan evidence keygen PREFIX` (PREFIX.key); without it GET

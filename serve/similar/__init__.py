@@ -6,5 +6,6 @@ index.py        embedding nearest neighbours, exact (numpy) or approximate (fais
 references.py   a set of judged photos (counterfeit references, or the known genuine)
 matching.py     exact / near_duplicate / similar matching, its thresholds and how they were chosen
 service.py      the running service's sets, kept in step with verdicts; priority raising
+sync.py         every worker and server follows verdicts given elsewhere (similar_sync_seconds)
 evaluate.py     precision and recall of matching on transformed copies
 """

@@ -4,6 +4,7 @@
     matches = cases.match(photo)                                   at scoring time
     new = cases.on_verdict(store, item)                            after every verdict
     cases.reflag(store, new)                                       (in the background)
+    sync.VerdictFollower(cases, store, interval_s).start()         verdicts given elsewhere
 
 Items whose current verdict is `counterfeit` are the references; `genuine` ones the known-good
 set (their matches are shown, they never raise a priority). An unreviewed item that matches a
@@ -16,8 +17,10 @@ lowered again if the reference's verdict changes later: the inspector sees the r
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated
 
 import numpy as np
@@ -54,6 +57,11 @@ class SimilarCases:
         self.config = config or MatchConfig()
         self.sets = {v: ReferenceSet(v, ann_from=ann_from) for v in REFERENCE_VERDICTS}
         self.unreadable_fingerprints = 0  # stored fingerprints the re-flag scan could not read
+        # One item moves between sets at a time (the verdict route and sync.py both move items).
+        self._moving = threading.Lock()
+        # Set by the app to sync.VerdictFollower.later: the second re-flag scan, once every
+        # process has caught up with a new counterfeit verdict.
+        self.rescan_later: Callable[[Photo, datetime], None] | None = None
 
     def __len__(self) -> int:
         return sum(len(s) for s in self.sets.values())
@@ -71,12 +79,20 @@ class SimilarCases:
     def on_verdict(self, store: Store, item: ItemRecord) -> Photo | None:
         """Move the item to the set of its current verdict. Returns it as a new reference
         after a counterfeit verdict (then `reflag` the queue with it), else None."""
-        for refs in self.sets.values():
-            refs.remove(item.id)
-        if item.verdict is None or item.verdict.verdict not in self.sets:
-            return None
-        photo = self._put(store, item)
+        with self._moving:
+            for refs in self.sets.values():
+                refs.remove(item.id)
+            if item.verdict is None or item.verdict.verdict not in self.sets:
+                return None
+            photo = self._put(store, item)
         return photo if item.verdict.verdict == "counterfeit" else None
+
+    def reflag_soon_and_later(self, store: Store, reference: Photo, item: ItemRecord) -> None:
+        """After a counterfeit verdict given here: the re-flag scan now (blocking: call it in
+        the background), and again once every other process follows the verdict (sync.py)."""
+        if self.rescan_later is not None and item.verdict is not None:
+            self.rescan_later(reference, item.verdict.created_at)
+        self.reflag(store, reference)
 
     def _put(self, store: Store, item: ItemRecord) -> Photo:
         photo = photo_of(item, store)
@@ -101,13 +117,19 @@ class SimilarCases:
             return replace(record, priority=HIGH, priority_reason=reason)
         return record
 
-    def reflag(self, store: Store, reference: Photo) -> list[str]:
-        """Raise unreviewed items that match `reference` (a new confirmed counterfeit)."""
+    def reflag(
+        self,
+        store: Store,
+        reference: Photo,
+        pages: Iterable[list[ItemRecord]] | None = None,
+    ) -> list[str]:
+        """Raise unreviewed items that match `reference` (a new confirmed counterfeit).
+        `pages`: the items to look at (sync.py's late scan); default the whole queue."""
         single = ReferenceSet("counterfeit")
         single.add(reference)
         raised: list[tuple[ItemRecord, Match]] = []
         unreadable: list[str] = []
-        for page in _unreviewed_pages(store):
+        for page in _unreviewed_pages(store) if pages is None else pages:
             for record in _plausible(page, reference, self.config, unreadable):
                 found = match_photo(photo_of(record, None), [single], self.config)
                 if found and record.priority_reason is None:

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.fields import is_item_id, new_item_id
@@ -45,7 +47,10 @@ def raise_alert(
         "item_ids": json.dumps(item_ids or []),
         "detail": json.dumps({"rule": kind, **detail}, ensure_ascii=False),
     }
-    _insert_ignore(conn, s.alerts, row)
+    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    added = maker(s.alerts).values(**row).on_conflict_do_nothing().returning(s.alerts.c.id)
+    if conn.execute(added).first() is None:
+        return False  # raised at this moment by another request or server (PostgreSQL)
     # The webhook outbox (sellers/webhook.py), in the same transaction: none is ever lost.
     _insert_ignore(
         conn, s.alert_outbox, {"alert_id": row["id"], "attempts": 0, "next_attempt_at": now}

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -25,6 +25,8 @@ PG_CONNECT_TIMEOUT_S = 10  # seconds to reach PostgreSQL (TCP, TLS, authenticati
 _BEGIN_MODES = {"DEFERRED": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE"}
 # Execution option for transactions that will write (ignored on PostgreSQL).
 WRITE = {"sqlite_begin": "IMMEDIATE"}
+# pg_advisory_xact_lock key that orders verdict transactions (see `verdicts_in_commit_order`).
+VERDICT_ORDER_LOCK = 0x63737664  # "csvd"
 
 
 class StorageUnavailable(RuntimeError):
@@ -110,6 +112,15 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql(_BEGIN_MODES[mode])
 
     return engine
+
+
+def verdicts_in_commit_order(conn: Connection) -> None:
+    """Call in a verdict's transaction before inserting it: verdict ids then grow in commit
+    order, so other processes can follow the table by its newest id (similar/sync.py).
+    PostgreSQL hands out sequence values before commit, so two verdict transactions take turns
+    (a transaction lock, held for the insert and commit only); SQLite writers already do."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": VERDICT_ORDER_LOCK})
 
 
 @contextmanager

@@ -7,7 +7,9 @@
 
 Paths are built only from a validated lowercase hex SHA-256, never from anything a client sent.
 Files are written to a temporary name, fsynced, then renamed, so a crash leaves either the whole
-file or none; the same bytes submitted twice are stored once.
+file or none; the same bytes submitted twice are stored once. Several servers may share the
+folder (one path on a shared filesystem): temporary names are unique per host and process, and
+two servers writing the same bytes at once both rename a complete file to the same name.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import os
 import re
 import secrets
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +36,7 @@ THUMB_QUALITY = 82
 DISPLAY_QUALITY = 92
 
 log = logging.getLogger(__name__)
+_HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64]
 
 
 class EvidenceUnwritable(StorageUnavailable):
@@ -172,13 +176,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _write_and_rename(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # Several servers may share the folder (deploy/README.md): the temporary name says which
+    # host and process writes it, and "x" refuses to open another writer's file.
+    tmp = path.with_name(f".{path.name}.{_HOST}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
     try:
-        with open(tmp, "wb") as f:
+        with open(tmp, "xb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except FileExistsError:
+        raise  # that name is another writer's file: not ours to remove
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -35,6 +35,7 @@ from counterscan.serve.storage.db import (
     normalise_url,
     safe_url,
     unavailable_on_db_errors,
+    verdicts_in_commit_order,
 )
 from counterscan.serve.storage.evidence import EvidenceFiles
 from counterscan.serve.storage.fields import check_text, is_item_id
@@ -284,6 +285,7 @@ class Store:
             lock = select(s.items.c.id).where(s.items.c.id == item_id).with_for_update()
             if conn.execute(lock).first() is None:
                 raise ItemNotFound(f"no item with id {item_id!r}")
+            verdicts_in_commit_order(conn)
             verdict_id = conn.execute(
                 insert(s.verdicts).values(
                     item_id=item_id,

@@ -191,7 +191,7 @@ def post_verdict(
         # (after the answer is sent: the scan pages through the whole unreviewed queue).
         reference = similar.on_verdict(store, item)
         if reference is not None:
-            background.add_task(similar.reflag, store, reference)
+            background.add_task(similar.reflag_soon_and_later, store, reference, item)
     return item.to_api()
 
 
