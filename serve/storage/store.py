@@ -173,6 +173,16 @@ class Store:
         if self.eager_thumbnails and not self.files.thumbnail_path(sha256).is_file():
             self.files.make_thumbnail(sha256, data, photo=photo)
 
+    def keep_evidence_many(self, images: list[tuple[bytes, str, bytes | None]]) -> None:
+        """(bytes, sha256, thumbnail JPEG or None) of several images: the originals written
+        and fsynced together (one pass per request), then, with eager thumbnails, the
+        thumbnails the caller made while decoding (rebuildable: not fsynced)."""
+        self.files.put_many([(data, sha256) for data, sha256, _ in images])
+        if self.eager_thumbnails:
+            for _, sha256, jpeg in images:
+                if jpeg is not None and not self.files.thumbnail_path(sha256).is_file():
+                    self.files.put_thumbnail(sha256, jpeg)
+
     def _insert_or_existing(self, row: dict[str, Any]) -> ItemRecord:
         try:
             with self._write() as conn:
