@@ -61,8 +61,9 @@ def check_sizes(jobs: list[Job], limits: Limits) -> list[Job]:
 
 def look_up(store: Store, jobs: list[Job], model_version: str) -> None:
     """The stored result of these bytes scored by this model, if any (blocking: a thread)."""
+    found = store.find_scored_many([job.sha256 for job in jobs], model_version)
     for job in jobs:
-        job.cached = job.record = store.find_scored(job.sha256, model_version)
+        job.cached = job.record = found.get(job.sha256)
 
 
 def save_new(store: Store, jobs: list[Job]) -> None:

@@ -123,6 +123,21 @@ class Store:
             row = conn.execute(query).mappings().first()
         return item_from_row(row) if row else None
 
+    def find_scored_many(self, sha256s: list[str], model_version: str) -> dict[str, ItemRecord]:
+        """find_scored for several images in one query: sha256 -> stored result, for those
+        that have one (one round trip per request instead of one per image)."""
+        wanted = sorted(set(sha256s))
+        found: dict[str, ItemRecord] = {}
+        with self._read() as conn:
+            for start in range(0, len(wanted), 500):  # bound the query's parameters
+                query = q.item_query().where(
+                    s.items.c.sha256.in_(wanted[start : start + 500]),
+                    s.items.c.model_version == model_version,
+                )
+                for row in conn.execute(query).mappings():
+                    found[row["sha256"]] = item_from_row(row)
+        return found
+
     def save_scored(
         self, *, image_bytes: bytes, photo: np.ndarray | None = None, **fields: Any
     ) -> ItemRecord:
