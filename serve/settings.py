@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     api_keys: Annotated[list[ApiKey], NoDecode] = Field(default_factory=list, repr=False)
 
-    # --- ONNX Runtime
+    # --- ONNX Runtime (threads and processes on 2 cores, as measured: bench/README.md, issue 17)
     intra_op_threads: int = Field(default_factory=default_threads, ge=1, le=256)
     inter_op_threads: int = Field(1, ge=1, le=64)
     ort_spinning: bool = False  # let idle ORT threads spin (only on cores of their own)

@@ -23,9 +23,10 @@ from counterscan.cli import main
 from counterscan.contract import INPUT_NAME
 from counterscan.datasets.reader import read_dataset
 from counterscan.serve.offline.score_files import prepare_file
+from counterscan.serve.pipeline.decoding import decode
 from counterscan.serve.pipeline.job import Job, Submission
 from counterscan.serve.pipeline.prepare import DecodePool, Limits
-from counterscan.serve.pipeline.stages import check_sizes, decode
+from counterscan.serve.pipeline.stages import check_sizes
 from counterscan.serve.settings import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS, Settings
 from counterscan.training.data import decode_photos
 from counterscan.training.evaluate import open_model, score_photos

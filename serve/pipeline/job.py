@@ -47,6 +47,8 @@ class Job:
     refused: ImageRejected | None = None
     cached: ItemRecord | None = None  # the result stored for these bytes and this model
     prepared: Prepared | None = None
+    fingerprint: bytes | None = None  # similar/fingerprint.py, made while decoding
+    thumbnail: bytes | None = None  # JPEG, made while decoding, until it is written
     scored: Scored | None = None
     record: ItemRecord | None = None  # as stored: the cached one, or the one saved now
     heatmap_b64: str | None = None

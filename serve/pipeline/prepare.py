@@ -17,12 +17,8 @@ import numpy as np
 from PIL import Image
 
 from counterscan.hashing import phash, phash_hex, sha256_bytes
-from counterscan.images import (
-    DECODE_MIN_SIDE,
-    ImageDecodeError,
-    decode_for_model,
-    resize_to_square,
-)
+from counterscan.images import ImageDecodeError, decode_for_model, resize_to_square
+from counterscan.serve.storage.evidence import THUMB_SIDE
 
 if TYPE_CHECKING:
     from counterscan.serve.settings import Settings
@@ -71,7 +67,11 @@ class Prepared:
     width: int  # of the photo as displayed (EXIF orientation applied), full resolution
     height: int
     format: str  # e.g. "JPEG"
-    photo: np.ndarray | None  # (H', W', 3) the photo at a reduced size: thumbnail, heat map
+    # (h, w, 3) the photo shrunk by a whole factor to a long side of THUMB_SIDE..2x that (or as
+    # decoded when smaller): the perceptual hash, the fingerprint and the thumbnail come from
+    # it, so none of them walks the full decode again (bench/README.md, 2026-11-30)
+    small: np.ndarray
+    photo: np.ndarray | None  # (H', W', 3) the photo at a reduced size: heat map
 
 
 def check_size(nbytes: int, limits: Limits) -> None:
@@ -89,13 +89,13 @@ def prepare(
     limits: Limits,
     *,
     sha256: str | None = None,
-    photo_side: int = DECODE_MIN_SIDE,
+    photo_side: int = 0,
 ) -> Prepared:
     """Decode, hash and resize one image (its byte size already checked). Raises ImageRejected.
 
-    `photo_side` > 0 also keeps the photo (thumbnail, heat map), with a short side of at least
-    that many pixels (when the photo has them) but not much more, so a batch of 12 MP images
-    does not hold 12 MP arrays; 0 keeps none.
+    `photo_side` > 0 also keeps the photo (heat map), with a short side of at least that many
+    pixels (when the photo has them) but not much more, so a batch of 12 MP images does not
+    hold 12 MP arrays; 0 keeps none.
     """
     try:
         decoded = decode_for_model(
@@ -108,13 +108,15 @@ def prepare(
         raise ImageRejected(_STATUS.get(e.kind, 415), str(e)) from None
     rgb = decoded.rgb  # (H', W', 3)
     width, height = _displayed_size(decoded.original_size, rgb.shape[1], rgb.shape[0])
+    small = shrink(rgb, THUMB_SIDE)
     return Prepared(
         sha256=sha256 or sha256_bytes(data),
-        phash=phash_hex(phash(rgb)),
+        phash=phash_hex(phash(small)),
         model_input=resize_to_square(rgb, input_size),
         width=width,
         height=height,
         format=decoded.format,
+        small=small,
         photo=_reduce(rgb, photo_side) if photo_side else None,
     )
 
@@ -144,7 +146,17 @@ class DecodePool:
 
 def _reduce(rgb: np.ndarray, side: int) -> np.ndarray:
     """Shrink by a whole factor (fast box filter) while the short side stays >= side."""
-    factor = min(rgb.shape[:2]) // side
+    return _box(rgb, min(rgb.shape[:2]) // side)
+
+
+def shrink(rgb: np.ndarray, side: int) -> np.ndarray:
+    """Shrink by a whole factor (fast box filter) while the long side stays >= side. A photo
+    that decode_for_model drafted keeps a long side >= 320 = THUMB_SIDE, so this is always
+    enough for the thumbnail: it is the whole picture or more than THUMB_SIDE pixels long."""
+    return _box(rgb, max(rgb.shape[:2]) // side)
+
+
+def _box(rgb: np.ndarray, factor: int) -> np.ndarray:
     if factor < 2:
         return rgb
     return np.asarray(Image.fromarray(rgb).reduce(factor))

@@ -4,10 +4,13 @@
     admit -> check sizes -> look up -> decode -> infer (+ keep evidence) -> store -> heat maps
           -> match similar cases -> answer -> record sightings -> record listings and sellers
 
+(decode, infer and keep evidence overlap: `decoding.py`).
+
 Every image gets its own result or its own refusal; nothing one image does can fail another.
 The same bytes scored by the same model are answered from the store (`cached: true`) without
 decoding them again, unless a heat map is asked for (the map needs the model's activation map).
-The stages are in `stages.py`; each fills in its part of one record per image (`job.Job`).
+The stages are in `decoding.py` and `stages.py`; each fills in its part of one record per
+image (`job.Job`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import anyio.to_thread
 
 from counterscan.serve.inference.served import ServedModel
 from counterscan.serve.metrics import Metrics
-from counterscan.serve.pipeline import stages
+from counterscan.serve.pipeline import decoding, stages
 from counterscan.serve.pipeline.admission import ImageBudget
 from counterscan.serve.pipeline.job import Job, Outcome, Submission
 from counterscan.serve.pipeline.prepare import DecodePool, Limits
@@ -58,10 +61,11 @@ class Scoring:
             model_version = self.model.contract.model_version
             await anyio.to_thread.run_sync(stages.look_up, store, firsts, model_version)
             to_run = [job for job in firsts if heatmap or job.cached is None]
-            size = self.model.contract.input_size
-            runs = await stages.decode(to_run, self.decoders, size, self.limits, keep_photo=heatmap)
-            await stages.infer_and_keep(runs, self.model, store)
-            await anyio.to_thread.run_sync(stages.save_new, store, runs)
+            runs = await decoding.decode_score_keep(
+                to_run, self.decoders, self.model, store, self.limits, keep_photo=heatmap
+            )
+            if any(job.cached is None for job in runs):
+                await anyio.to_thread.run_sync(stages.save_new, store, runs)
             if heatmap:
                 await stages.draw_heatmaps(
                     [job for job in runs if job.refused is None], self.decoders
@@ -76,7 +80,8 @@ class Scoring:
             ]
             if seen_again:
                 await anyio.to_thread.run_sync(stages.record_sightings, store, seen_again)
-            await anyio.to_thread.run_sync(stages.record_listings, store, self.settings, jobs)
+            if stages.has_listings(jobs):
+                await anyio.to_thread.run_sync(stages.record_listings, store, self.settings, jobs)
         stages.count(self.metrics, outcomes)
         return outcomes
 
@@ -87,7 +92,7 @@ class Scoring:
         stages.check_sizes([job], self.limits)
         if job.refused is None:
             size = self.model.contract.input_size
-            await stages.decode([job], self.decoders, size, self.limits, keep_photo=True)
+            await decoding.decode([job], self.decoders, size, self.limits, keep_photo=True)
         if job.refused is not None:
             raise job.refused
         assert job.prepared is not None

@@ -7,16 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import replace
-from functools import partial
 from typing import Any
-
-import anyio.to_thread
 
 from counterscan.errors import CounterscanError
 from counterscan.hashing import sha256_bytes
-from counterscan.images import DECODE_MIN_SIDE
-from counterscan.serve.inference.heatmap import DISPLAY_SIZE, overlay_png, to_base64
-from counterscan.serve.inference.served import ServedModel
+from counterscan.serve.inference.heatmap import overlay_png, to_base64
 from counterscan.serve.metrics import Metrics
 from counterscan.serve.pipeline.job import Job, Outcome
 from counterscan.serve.pipeline.prepare import (
@@ -25,11 +20,9 @@ from counterscan.serve.pipeline.prepare import (
     Limits,
     Prepared,
     check_size,
-    try_prepare,
 )
 from counterscan.serve.sellers import service as listing_service
 from counterscan.serve.settings import Settings
-from counterscan.serve.similar.fingerprint import fingerprint
 from counterscan.serve.similar.service import SimilarCases, photo_of
 from counterscan.serve.storage import ItemRecord, NewImage, Store
 from counterscan.serve.storage.listings import ListingInput
@@ -68,50 +61,9 @@ def check_sizes(jobs: list[Job], limits: Limits) -> list[Job]:
 
 def look_up(store: Store, jobs: list[Job], model_version: str) -> None:
     """The stored result of these bytes scored by this model, if any (blocking: a thread)."""
+    found = store.find_scored_many([job.sha256 for job in jobs], model_version)
     for job in jobs:
-        job.cached = job.record = store.find_scored(job.sha256, model_version)
-
-
-async def decode(
-    jobs: list[Job], decoders: DecodePool, input_size: int, limits: Limits, *, keep_photo: bool
-) -> list[Job]:
-    """Decode in parallel into the model input (and the photo: thumbnail size, or large enough
-    for a heat map with `keep_photo`). Returns the jobs that decoded."""
-    side = DISPLAY_SIZE if keep_photo else DECODE_MIN_SIDE
-    results = await asyncio.gather(
-        *(
-            decoders.run(
-                partial(try_prepare, sha256=job.sha256, photo_side=side),
-                job.sub.data,
-                input_size,
-                limits,
-            )
-            for job in jobs
-        )
-    )
-    for job, result in zip(jobs, results, strict=True):
-        if isinstance(result, Prepared):
-            job.prepared = result
-        else:
-            job.refused = result
-    return [job for job in jobs if job.prepared is not None]
-
-
-async def infer_and_keep(jobs: list[Job], model: ServedModel, store: Store) -> None:
-    """Model outputs for every job. Meanwhile the evidence files of images new to the store are
-    written, several at once: their fsyncs overlap inference and each other."""
-    writes = (
-        anyio.to_thread.run_sync(
-            store.keep_evidence, job.sub.data, job.sha256, _prepared(job).photo
-        )
-        for job in jobs
-        if job.cached is None
-    )
-    scored, *_ = await asyncio.gather(
-        model.score([_prepared(job).model_input for job in jobs]), *writes
-    )
-    for job, result in zip(jobs, scored, strict=True):
-        job.scored = result
+        job.cached = job.record = found.get(job.sha256)
 
 
 def save_new(store: Store, jobs: list[Job]) -> None:
@@ -176,6 +128,10 @@ def record_sightings(store: Store, jobs: list[Job]) -> None:
         # An over-long listing id: the score was still answered; there is nothing to keep.
         with contextlib.suppress(CounterscanError):
             store.record_sighting(record, listing_id=sub.listing_id, source=sub.source, url=sub.url)
+
+
+def has_listings(jobs: list[Job]) -> bool:
+    return any(job.sub.listing_id is not None for job in jobs)
 
 
 def record_listings(store: Store, settings: Settings, jobs: list[Job]) -> None:
@@ -257,8 +213,6 @@ def _new_image(job: Job) -> NewImage:
         "width": prepared.width,
         "height": prepared.height,
         "embedding": scored.embedding,
-        "fingerprint": fingerprint(
-            prepared.photo if prepared.photo is not None else prepared.model_input
-        ).to_bytes(),
+        "fingerprint": job.fingerprint,
     }
-    return NewImage(sub.data, fields, prepared.photo, stored=True)  # kept by infer_and_keep
+    return NewImage(sub.data, fields, stored=True)  # kept by decoding.decode_score_keep

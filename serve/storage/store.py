@@ -124,6 +124,21 @@ class Store:
             row = conn.execute(query).mappings().first()
         return item_from_row(row) if row else None
 
+    def find_scored_many(self, sha256s: list[str], model_version: str) -> dict[str, ItemRecord]:
+        """find_scored for several images in one query: sha256 -> stored result, for those
+        that have one (one round trip per request instead of one per image)."""
+        wanted = sorted(set(sha256s))
+        found: dict[str, ItemRecord] = {}
+        with self._read() as conn:
+            for start in range(0, len(wanted), 500):  # bound the query's parameters
+                query = q.item_query().where(
+                    s.items.c.sha256.in_(wanted[start : start + 500]),
+                    s.items.c.model_version == model_version,
+                )
+                for row in conn.execute(query).mappings():
+                    found[row["sha256"]] = item_from_row(row)
+        return found
+
     def save_scored(
         self, *, image_bytes: bytes, photo: np.ndarray | None = None, **fields: Any
     ) -> ItemRecord:
@@ -173,6 +188,16 @@ class Store:
         self.files.put(data, sha256)
         if self.eager_thumbnails and not self.files.thumbnail_path(sha256).is_file():
             self.files.make_thumbnail(sha256, data, photo=photo)
+
+    def keep_evidence_many(self, images: list[tuple[bytes, str, bytes | None]]) -> None:
+        """(bytes, sha256, thumbnail JPEG or None) of several images: the originals written
+        and fsynced together (one pass per request), then, with eager thumbnails, the
+        thumbnails the caller made while decoding (rebuildable: not fsynced)."""
+        self.files.put_many([(data, sha256) for data, sha256, _ in images])
+        if self.eager_thumbnails:
+            for _, sha256, jpeg in images:
+                if jpeg is not None and not self.files.thumbnail_path(sha256).is_file():
+                    self.files.put_thumbnail(sha256, jpeg)
 
     def _insert_or_existing(self, row: dict[str, Any]) -> ItemRecord:
         try:

@@ -228,3 +228,16 @@ def test_save_many_reuses_rows_saved_before_and_keeps_the_rest(
     assert store.find_scored(images[0].fields["sha256"], "test-model-1") == first
     assert store.find_scored(images[2].fields["sha256"], "test-model-1") == last
     assert len({first.id, again.id, last.id}) == 3
+
+
+def test_find_many_answers_the_stored_results_in_one_query(store: Store, make_jpeg) -> None:
+    images = [_new_image(seed, make_jpeg) for seed in (40, 41)]
+    saved = store.save_scored_many(images)
+    shas = [image.fields["sha256"] for image in images]
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    found = store.find_scored_many([shas[0], "f" * 64, shas[1], shas[0]], "test-model-1")
+    assert len([sql for sql in statements if sql.lstrip().startswith("SELECT")]) == 1
+    assert found == dict(zip(shas, saved, strict=True))
+    assert store.find_scored_many(shas, "another-model") == {}
+    assert store.find_scored_many([], "test-model-1") == {}
