@@ -3,20 +3,21 @@
     cases = SimilarCases(MatchConfig(...)); cases.load(store)      at start-up
     matches = cases.match(photo)                                   at scoring time
     new = cases.on_verdict(store, item)                            after every verdict
-    cases.reflag(store, new)                                       (in the background)
+    cases.reflag_later(store, new)                 (a bounded background job, reflag.py)
 
 Items whose current verdict is `counterfeit` are the references; `genuine` ones the known-good
 set (their matches are shown, they never raise a priority). An unreviewed item that matches a
 confirmed counterfeit (any kind) is raised to priority `high`, and `items.priority_reason` says
 which case it matched; the queue ranks it first. A new counterfeit verdict also scans the
-unreviewed queue for items that match the new reference (`reflag`). Raised priorities are not
+unreviewed queue for items that match the new reference (`reflag`, run by reflag.py's job). Raised priorities are not
 lowered again if the reference's verdict changes later: the inspector sees the reason.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
@@ -30,13 +31,13 @@ from counterscan.serve.similar.fingerprint import Fingerprint, fingerprint
 from counterscan.serve.similar.index import ANN_FROM
 from counterscan.serve.similar.matching import Match, MatchConfig, match_photo
 from counterscan.serve.similar.references import Photo, ReferenceSet
+from counterscan.serve.similar.reflag import BATCH, ReflagJob
 from counterscan.serve.storage import ItemRecord, Store
 
 log = logging.getLogger(__name__)
 
 REFERENCE_VERDICTS = ("counterfeit", "genuine")
 _DECODE_SIDE = 320  # fingerprints made from stored evidence decode at about this size
-_REFLAG_PAGE = 500
 
 
 def limit_blas_threads() -> None:
@@ -54,6 +55,7 @@ class SimilarCases:
         self.config = config or MatchConfig()
         self.sets = {v: ReferenceSet(v, ann_from=ann_from) for v in REFERENCE_VERDICTS}
         self.unreadable_fingerprints = 0  # stored fingerprints the re-flag scan could not read
+        self.job = ReflagJob(self.reflag)  # the bounded background re-flag (reflag.py)
 
     def __len__(self) -> int:
         return sum(len(s) for s in self.sets.values())
@@ -101,19 +103,45 @@ class SimilarCases:
             return replace(record, priority=HIGH, priority_reason=reason)
         return record
 
-    def reflag(self, store: Store, reference: Photo) -> list[str]:
-        """Raise unreviewed items that match `reference` (a new confirmed counterfeit)."""
-        single = ReferenceSet("counterfeit")
-        single.add(reference)
-        raised: list[tuple[ItemRecord, Match]] = []
-        unreadable: list[str] = []
-        for page in _unreviewed_pages(store):
-            for record in _plausible(page, reference, self.config, unreadable):
-                found = match_photo(photo_of(record, None), [single], self.config)
-                if found and record.priority_reason is None:
-                    raised.append((record, found[0]))
-        # Raised only after the scan: raising reorders the queue the scan pages through.
-        done = [r.id for r, m in raised if store.raise_priority(r.id, reason_for(m))]
+    def reflag_later(self, store: Store, reference: Photo) -> None:
+        """Hand a new counterfeit reference to the background re-flag job (reflag.py)."""
+        self.job.submit(store, reference)
+
+    def reflag(
+        self,
+        store: Store,
+        *references: Photo,
+        batch: int = BATCH,
+        rest: Callable[[float], None] | None = None,
+    ) -> list[str]:
+        """Raise unreviewed items that match any of `references` (new confirmed counterfeits).
+        Reads the queue by keyset, `batch` items at a time, and calls `rest(seconds worked)`
+        after each batch (the job's pause)."""
+        refs = ReferenceSet("counterfeit")
+        for reference in references:
+            refs.add(reference)
+        done: list[str] = []
+        unreadable: set[str] = set()
+        after: str | None = None
+        while True:
+            started = time.perf_counter()
+            page = store.match_candidates(after, batch)
+            candidates: dict[str, ItemRecord] = {}
+            for reference in references:
+                for record in _plausible(page.items, reference, self.config, unreadable):
+                    if record.priority_reason is None:
+                        candidates[record.id] = record
+            for record in candidates.values():
+                found = match_photo(photo_of(record, None), [refs], self.config)
+                hit = next((m for m in found if m.verdict == "counterfeit"), None)
+                # Raising moves the item to the top, behind the cursor: never read twice.
+                if hit is not None and store.raise_priority(record.id, reason_for(hit)):
+                    done.append(record.id)
+            if rest is not None:
+                rest(time.perf_counter() - started)
+            if page.next_cursor is None:
+                break
+            after = page.next_cursor
         if unreadable:
             # One bad row must not stop the scan: compared without its colours, and counted.
             self.unreadable_fingerprints += len(unreadable)
@@ -121,13 +149,13 @@ class SimilarCases:
                 "similar cases: %d queued items have an unreadable fingerprint (e.g. %s); "
                 "matched without it",
                 len(unreadable),
-                ", ".join(unreadable[:5]),
+                ", ".join(sorted(unreadable)[:5]),
             )
         if done:
             log.info(
-                "similar cases: %d queued items match new counterfeit %s",
+                "similar cases: %d queued items match new counterfeit(s) %s",
                 len(done),
-                reference.item_id,
+                ", ".join(r.item_id for r in references),
             )
         return done
 
@@ -164,20 +192,8 @@ def _fingerprint_from_evidence(store: Store, item: ItemRecord) -> Fingerprint | 
     return fp
 
 
-def _unreviewed_pages(store: Store) -> Iterable[list[ItemRecord]]:
-    offset = 0
-    while True:
-        page, total = store.queue(status="unreviewed", limit=_REFLAG_PAGE, offset=offset)
-        if not page:
-            return
-        yield page
-        offset += len(page)
-        if offset >= total:
-            return
-
-
 def _plausible(
-    page: list[ItemRecord], reference: Photo, config: MatchConfig, unreadable: list[str]
+    page: list[ItemRecord], reference: Photo, config: MatchConfig, unreadable: set[str]
 ) -> list[ItemRecord]:
     """The items of a page that could match the reference at all (same bytes, colours alike
     enough for a near-duplicate, or embeddings alike enough): cheap tests, so that only these
@@ -192,7 +208,7 @@ def _plausible(
             try:
                 other = Fingerprint.from_bytes(record.fingerprint).hist
             except ValueError:
-                unreadable.append(record.id)
+                unreadable.add(record.id)
             else:
                 if float(other @ hist) >= config.colour:
                     out.append(record)

@@ -275,11 +275,17 @@ class Store:
         position = q.Position.parse(after) if after is not None else None
         with self._read() as conn:
             total = counting.count(conn, q.count_rows(f), exact_up_to=self.exact_count_up_to)
-            rows = conn.execute(q.page_query(f, limit + 1, offset, position)).mappings().all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        following = q.Position.of(rows[-1]).token() if more else None
-        return Page([item_from_row(r) for r in rows], total.n, total.is_estimate, following)
+            items, following = _ranked(conn, q.page_query(f, limit + 1, offset, position), limit)
+        return Page(items, total.n, total.is_estimate, following)
+
+    def match_candidates(self, after: str | None, limit: int) -> Page:
+        """Unreviewed queued items with their similar-case vectors, `limit` at a time in queue
+        order by keyset (the re-flag scan, similar/reflag.py). Not counted: total is 0."""
+        position = q.Position.parse(after) if after is not None else None
+        query = q.page_query(q.QueueFilter(), limit + 1, 0, position, columns=list(s.items.c))
+        with self._read() as conn:
+            items, following = _ranked(conn, query, limit)
+        return Page(items, 0, False, following)
 
     def queue_depth(self) -> dict[str, int]:
         """Unreviewed items per priority (for /metrics; estimated beyond the exact cap)."""
@@ -404,3 +410,10 @@ class Store:
             conn.begin(),
         ):
             yield conn
+
+
+def _ranked(conn: Connection, query: Any, limit: int) -> tuple[list[ItemRecord], str | None]:
+    """The first `limit` rows of a queue query asked for limit + 1, and the next cursor."""
+    rows = conn.execute(query).mappings().all()
+    following = q.Position.of(rows[limit - 1]).token() if len(rows) > limit else None
+    return [item_from_row(r) for r in rows[:limit]], following

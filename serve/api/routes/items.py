@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
@@ -191,17 +191,16 @@ def post_verdict(
     body: m.VerdictIn,
     who: Inspector,
     store: StoreDep,
-    background: BackgroundTasks,
     similar: SimilarDep = None,
 ) -> dict[str, Any]:
     inspector = (body.inspector or "").strip() or who.name
     item = store.add_verdict(item_id, body.verdict, inspector, body.note, recorded_by=who.name)
     if similar is not None:
         # A confirmed counterfeit becomes a reference; queued items matching it move up
-        # (after the answer is sent: the scan reads the unreviewed queue in bounded batches).
+        # (by a bounded background job, similar/reflag.py: the answer never waits for it).
         reference = similar.on_verdict(store, item)
         if reference is not None:
-            background.add_task(similar.reflag, store, reference)
+            similar.reflag_later(store, reference)
     return item.to_api()
 
 
