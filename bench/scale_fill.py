@@ -25,7 +25,9 @@ SPACING_S = 1.5
 REVIEWED_EVERY = 500
 VECTORS_EVERY = 50
 HISTOGRAMS = 64
-SOURCES = ("shopee", "lazada", "tiki", "sendo", "facebook")
+# The filled verdicts' ids start here, so that the server's own (from the sequence, 1, 2, ...)
+# never collide with those of a later fill when the database grows.
+VERDICT_IDS = 1_000_000_000
 
 _INSERT = """
 WITH made AS (
@@ -44,7 +46,7 @@ SELECT lpad(to_hex((extract(epoch FROM r.ts) * 1000)::bigint), 12, '0') || lpad(
        r.ts, 640, 480,
        CASE WHEN r.score >= 0.85 THEN 0 WHEN r.score >= 0.5 THEN 1 ELSE 2 END,
        CASE WHEN r.g % :reviewed = 0 THEN 'reviewed' ELSE 'unreviewed' END,
-       CASE WHEN r.g % :reviewed = 0 THEN r.g / :reviewed + 1 END,
+       CASE WHEN r.g % :reviewed = 0 THEN :verdict_ids + r.g / :reviewed END,
        CASE WHEN r.g % :vectors = 0 THEN
             '\\x01'::bytea || decode(repeat(md5(r.g::text) || md5((r.g + 1)::text), 128), 'hex')
             || h.hist END
@@ -80,11 +82,10 @@ def fill(engine: Engine, lo: int, hi: int, chunk: int = 1_000_000, log: Any = pr
         b = min(hi, a + chunk)
         t0 = time.perf_counter()
         params = {"lo": a, "hi": b, "reviewed": REVIEWED_EVERY, "vectors": VECTORS_EVERY}
+        params["verdict_ids"] = VERDICT_IDS
         with engine.begin() as conn:
             conn.execute(text(_INSERT), {**params, "histograms": HISTOGRAMS})
         log(f"  rows {a:,}..{b - 1:,}: {time.perf_counter() - t0:.1f} s")
-    with engine.begin() as conn:
-        conn.execute(text("SELECT setval('verdicts_id_seq', (SELECT max(id) FROM verdicts))"))
     return time.perf_counter() - started
 
 

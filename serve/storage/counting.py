@@ -28,16 +28,25 @@ class Count:
     is_estimate: bool
 
 
-def count(conn: Connection, rows: Select, *, exact_up_to: int = EXACT_UP_TO) -> Count:
-    """How many rows `rows` (a filtered SELECT, any columns, no ORDER/LIMIT) returns."""
+def count(
+    conn: Connection,
+    rows: Select,
+    *,
+    exact_up_to: int = EXACT_UP_TO,
+    estimate_rows: Select | None = None,
+) -> Count:
+    """How many rows `rows` (a filtered SELECT, any columns, no ORDER/LIMIT) returns.
+    `estimate_rows`: a simpler query to estimate instead (e.g. without an anti-join whose
+    selectivity the planner cannot know), never below the exact lower bound."""
     capped = select(func.count()).select_from(rows.limit(exact_up_to + 1).subquery())
     n = int(conn.execute(capped).scalar_one())
     if n <= exact_up_to:
         return Count(n, False)
+    estimated = rows if estimate_rows is None else estimate_rows
     if conn.dialect.name == "postgresql":
-        guess = _planner_rows(conn, rows)
+        guess = _planner_rows(conn, estimated)
     else:
-        guess = _sampled_rows(conn, rows)
+        guess = _sampled_rows(conn, estimated)
     return Count(max(n, guess), True)
 
 

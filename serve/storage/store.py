@@ -274,7 +274,7 @@ class Store:
         q.check_page(limit, offset)
         position = q.Position.parse(after) if after is not None else None
         with self._read() as conn:
-            total = counting.count(conn, q.count_rows(f), exact_up_to=self.exact_count_up_to)
+            total = self._count(conn, f)
             items, following = _ranked(conn, q.page_query(f, limit + 1, offset, position), limit)
         return Page(items, total.n, total.is_estimate, following)
 
@@ -290,10 +290,15 @@ class Store:
     def queue_depth(self) -> dict[str, int]:
         """Unreviewed items per priority (for /metrics; estimated beyond the exact cap)."""
         with self._read() as conn:
-            return {
-                p: counting.count(conn, q.depth_rows(rank), exact_up_to=self.exact_count_up_to).n
-                for rank, p in enumerate(s.PRIORITIES)
-            }
+            return {p: self._count(conn, q.QueueFilter(priorities=(p,))).n for p in s.PRIORITIES}
+
+    def _count(self, conn: Connection, f: q.QueueFilter) -> counting.Count:
+        return counting.count(
+            conn,
+            q.count_rows(f),
+            exact_up_to=self.exact_count_up_to,
+            estimate_rows=q.count_rows(f, cases=False),
+        )
 
     def add_verdict(
         self,
