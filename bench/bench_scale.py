@@ -47,6 +47,9 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=200, help="requests per measurement")
     parser.add_argument("--threads", type=int, default=2, help="server threads (2)")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--existing", action="store_true", help="measure a kept database again (no fill; --keep)"
+    )
     parser.add_argument("--quick", action="store_true", help="3,000 items, few samples (smoke)")
     parser.add_argument("--json", type=Path, help="result file (bench/results/scale.json)")
     args = parser.parse_args()
@@ -67,9 +70,12 @@ def main() -> int:
     db_url = admin_url.set(database=args.database)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     report: dict[str, Any] = {"machine": common.machine("sqlalchemy", "psycopg"), "sizes": []}
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{args.database}"'))
+    if args.existing:
+        args.keep, sizes = True, sizes[-1:]
+    else:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{args.database}"'))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -77,13 +83,16 @@ def main() -> int:
             url = db_url.render_as_string(hide_password=False)
             Store(url, root / "store").open().close()  # the schema, by the migrations
             engine = create_engine(db_url)
-            scale_fill.histograms(engine, photo_histograms())
-            done = 0
+            if not args.existing:
+                scale_fill.histograms(engine, photo_histograms())
+            done = sizes[-1] if args.existing else 0
             for n in sizes:
-                print(f"\nfilling rows {done:,}..{n - 1:,}", flush=True)
-                row: dict[str, Any] = {"items": n}
-                row["fill_s"] = round(scale_fill.fill(engine, done, n), 1)
-                row["vacuum_analyze_s"] = round(scale_fill.analyze(engine), 1)
+                if done < n:
+                    print(f"\nfilling rows {done:,}..{n - 1:,}", flush=True)
+                row: dict[str, Any] = {"items": n, "fill_s": None, "vacuum_analyze_s": None}
+                if done < n:
+                    row["fill_s"] = round(scale_fill.fill(engine, done, n), 1)
+                    row["vacuum_analyze_s"] = round(scale_fill.analyze(engine), 1)
                 row["database_mb"] = database_mb(engine)
                 done = n
                 row["plans"] = plans(engine)
@@ -140,7 +149,7 @@ def measure(base: str, engine: Any, samples: int, n: int, root: Path) -> dict[st
 
     from counterscan.serve.storage.queue import Position
 
-    rng = random.Random(n)
+    rng = random.Random()  # other items each run (a kept database is measured again)
     with engine.connect() as conn:
         deep = conn.execute(
             text(
@@ -165,6 +174,7 @@ def measure(base: str, engine: Any, samples: int, n: int, root: Path) -> dict[st
             for g in picked
         ]
     photo = common.phone_jpeg(640, 480, seed=7)
+    run = f"{time.time_ns():x}"  # new bytes every run: never answered from the store
     out: dict[str, Any] = {}
     with httpx.Client(base_url=base, timeout=120) as client:
         client.get("/v1/queue").raise_for_status()  # warm the pool
@@ -187,7 +197,7 @@ def measure(base: str, engine: Any, samples: int, n: int, root: Path) -> dict[st
             samples,
             lambda i: client.post(
                 "/v1/score",
-                files={"image": ("p.jpg", common.unique_jpeg(photo, f"{n}-{i}"), "image/jpeg")},
+                files={"image": ("p.jpg", common.unique_jpeg(photo, f"{run}-{i}"), "image/jpeg")},
             ),
         )
         page = client.get("/v1/queue?limit=1").json()

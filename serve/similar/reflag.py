@@ -28,7 +28,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 BATCH = 500  # unreviewed items read per query
-PAUSE_SHARE = 1.0  # rest this much of each batch's working time: at most half a core
+PAUSE_SHARE = 3.0  # rest this much of each batch's working time: at most a quarter of a core
 
 
 class ReflagJob:

@@ -17,9 +17,11 @@ from sqlalchemy import (
     Exists,
     Select,
     and_,
+    cast,
     exists,
     false,
     literal,
+    null,
     or_,
     select,
     tuple_,
@@ -151,7 +153,12 @@ def _band(
     """The first `n` matching items of one (status, priority) after `after`: an equality
     prefix of ix_items_queue, read in index order, so it stops after n rows."""
     t = s.items.c
-    query = select(*columns).where(t.status == status, t.priority_rank == rank)
+    if status == "unreviewed":  # no verdict: any verdict makes an item reviewed
+        query = select(*columns, *no_verdict_columns())
+    else:  # the join per row, inside the band (the database then looks up 51 verdicts by id)
+        joined = s.items.outerjoin(s.verdicts, s.verdicts.c.id == t.verdict_id)
+        query = select(*columns, *verdict_columns()).select_from(joined)
+    query = query.where(t.status == status, t.priority_rank == rank)
     if f.status == "unreviewed":
         query = query.where(~in_a_case())
     query = _filters(query, f)
@@ -176,8 +183,9 @@ def page_query(
 ) -> Select:
     """`limit` matching items after `offset` rows (counted after `after`, if given), ranked,
     with their latest verdict. One index range per (status, priority) queried, each stopping
-    after offset + limit rows, merged: no sort or scan of the whole queue, whatever filters
-    (a single `IN` over priorities or statuses would make the database sort every match)."""
+    after offset + limit rows and joined to its verdicts there, merged: no sort or scan of the
+    whole queue, whatever filters (a single `IN` over priorities or statuses would make the
+    database sort every match; a join after the merge made PostgreSQL hash every verdict)."""
     statuses = s.STATUSES if f.status == "all" else (f.status,)
     ranks = sorted(s.PRIORITY_RANK[p] for p in f.priorities) or range(len(s.PRIORITIES))
     bands = [
@@ -187,16 +195,9 @@ def page_query(
         if after is None or rank >= after.rank
     ]
     if not bands:
-        bands = [select(*(columns or LIST_COLUMNS)).where(false())]
+        bands = [select(*(columns or LIST_COLUMNS), *no_verdict_columns()).where(false())]
     page = (bands[0] if len(bands) == 1 else union_all(*bands)).subquery("page")
-    joined = page.outerjoin(s.verdicts, s.verdicts.c.id == page.c.verdict_id)
-    return (
-        select(page, *verdict_columns())
-        .select_from(joined)
-        .order_by(*_ranking(page))
-        .limit(limit)
-        .offset(offset)
-    )
+    return select(page).order_by(*_ranking(page)).limit(limit).offset(offset)
 
 
 def count_rows(f: QueueFilter, *, cases: bool = True) -> Select:
@@ -204,6 +205,11 @@ def count_rows(f: QueueFilter, *, cases: bool = True) -> Select:
     `cases=False`: without leaving out items in a case, for the estimate (the planner cannot
     know how many items are in cases; they are few, so the estimate is high by at most that)."""
     return _where(select(s.items.c.id), f, cases=cases)
+
+
+def no_verdict_columns() -> list:
+    """verdict_columns() of an item without a verdict: typed NULLs."""
+    return [cast(null(), c.type).label(c.name) for c in verdict_columns()]
 
 
 def verdict_columns() -> list:
