@@ -50,7 +50,8 @@ def test_bench_scale_quick(tmp_path: Path) -> None:
     assert size["items"] == 3000 and size["fill_s"] > 0 and size["database_mb"] > 0
     for name in REQUESTS:
         assert size[name]["n"] > 0 and size[name]["p99_ms"] >= size[name]["p50_ms"] > 0, name
-    assert size["queue_total"] > 2900 and size["queue_total_is_estimate"] is False
+    # ~3,000 queued: beyond the exact cap, so the planner's estimate, and labelled as one.
+    assert 2400 < size["queue_total"] < 3600 and size["queue_total_is_estimate"] is True
     plan = "\n".join(size["plans"]["queue keyset page (after row 1,000)"])
     assert "ix_items_queue" in plan and "score <=" in plan  # the keyset seeks in the index
     assert "items_pkey" in "\n".join(size["plans"]["verdict: lock the item"])
