@@ -3,14 +3,14 @@
     cases = SimilarCases(MatchConfig(...)); cases.load(store)      at start-up
     matches = cases.match(photo)                                   at scoring time
     new = cases.on_verdict(store, item)                            after every verdict
-    cases.reflag(store, new)                                       (in the background)
+    cases.reflag_later(store, new, item)             a bounded background job (reflag.py)
     sync.VerdictFollower(cases, store, interval_s).start()         verdicts given elsewhere
 
 Items whose current verdict is `counterfeit` are the references; `genuine` ones the known-good
 set (their matches are shown, they never raise a priority). An unreviewed item that matches a
 confirmed counterfeit (any kind) is raised to priority `high`, and `items.priority_reason` says
 which case it matched; the queue ranks it first. A new counterfeit verdict also scans the
-unreviewed queue for items that match the new reference (`reflag`). Raised priorities are not
+unreviewed queue for items that match the new reference (`reflag`, run by reflag.py's job). Raised priorities are not
 lowered again if the reference's verdict changes later: the inspector sees the reason.
 """
 
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
@@ -33,13 +34,13 @@ from counterscan.serve.similar.fingerprint import Fingerprint, fingerprint
 from counterscan.serve.similar.index import ANN_FROM
 from counterscan.serve.similar.matching import Match, MatchConfig, match_photo
 from counterscan.serve.similar.references import Photo, ReferenceSet
+from counterscan.serve.similar.reflag import BATCH, ReflagJob
 from counterscan.serve.storage import ItemRecord, Store
 
 log = logging.getLogger(__name__)
 
 REFERENCE_VERDICTS = ("counterfeit", "genuine")
 _DECODE_SIDE = 320  # fingerprints made from stored evidence decode at about this size
-_REFLAG_PAGE = 500
 
 
 def limit_blas_threads() -> None:
@@ -62,6 +63,7 @@ class SimilarCases:
         # Set by the app to sync.VerdictFollower.later: the second re-flag scan, once every
         # process has caught up with a new counterfeit verdict.
         self.rescan_later: Callable[[Photo, datetime], None] | None = None
+        self.job = ReflagJob(self.reflag)  # the bounded background re-flag (reflag.py)
 
     def __len__(self) -> int:
         return sum(len(s) for s in self.sets.values())
@@ -87,12 +89,13 @@ class SimilarCases:
             photo = self._put(store, item)
         return photo if item.verdict.verdict == "counterfeit" else None
 
-    def reflag_soon_and_later(self, store: Store, reference: Photo, item: ItemRecord) -> None:
-        """After a counterfeit verdict given here: the re-flag scan now (blocking: call it in
-        the background), and again once every other process follows the verdict (sync.py)."""
-        if self.rescan_later is not None and item.verdict is not None:
+    def reflag_later(self, store: Store, reference: Photo, item: ItemRecord | None = None) -> None:
+        """After a counterfeit verdict given here: hand the reference to the background re-flag
+        job (reflag.py; returns at once), and scan the newest items again once every other
+        process follows the verdict (sync.py), for copies they scored before they knew it."""
+        if self.rescan_later is not None and item is not None and item.verdict is not None:
             self.rescan_later(reference, item.verdict.created_at)
-        self.reflag(store, reference)
+        self.job.submit(store, reference)
 
     def _put(self, store: Store, item: ItemRecord) -> Photo:
         photo = photo_of(item, store)
@@ -120,22 +123,36 @@ class SimilarCases:
     def reflag(
         self,
         store: Store,
-        reference: Photo,
+        *references: Photo,
+        batch: int = BATCH,
+        rest: Callable[[float], None] | None = None,
         pages: Iterable[list[ItemRecord]] | None = None,
     ) -> list[str]:
-        """Raise unreviewed items that match `reference` (a new confirmed counterfeit).
-        `pages`: the items to look at (sync.py's late scan); default the whole queue."""
-        single = ReferenceSet("counterfeit")
-        single.add(reference)
-        raised: list[tuple[ItemRecord, Match]] = []
-        unreadable: list[str] = []
-        for page in _unreviewed_pages(store) if pages is None else pages:
-            for record in _plausible(page, reference, self.config, unreadable):
-                found = match_photo(photo_of(record, None), [single], self.config)
-                if found and record.priority_reason is None:
-                    raised.append((record, found[0]))
-        # Raised only after the scan: raising reorders the queue the scan pages through.
-        done = [r.id for r, m in raised if store.raise_priority(r.id, reason_for(m))]
+        """Raise unreviewed items that match any of `references` (new confirmed counterfeits).
+        Reads the queue by keyset, `batch` items at a time, and calls `rest(seconds worked)`
+        after each batch (the job's pause). `pages`: the items to look at instead (sync.py's
+        late scan of the newest items)."""
+        refs = ReferenceSet("counterfeit")
+        for reference in references:
+            refs.add(reference)
+        done: list[str] = []
+        unreadable: set[str] = set()
+        started = time.perf_counter()
+        for page in _candidate_pages(store, batch) if pages is None else pages:
+            candidates: dict[str, ItemRecord] = {}
+            for reference in references:
+                for record in _plausible(page, reference, self.config, unreadable):
+                    if record.priority_reason is None:
+                        candidates[record.id] = record
+            for record in candidates.values():
+                found = match_photo(photo_of(record, None), [refs], self.config)
+                hit = next((m for m in found if m.verdict == "counterfeit"), None)
+                # Raising moves the item to the top, behind the cursor: never read twice.
+                if hit is not None and store.raise_priority(record.id, reason_for(hit)):
+                    done.append(record.id)
+            if rest is not None:
+                rest(time.perf_counter() - started)
+            started = time.perf_counter()
         if unreadable:
             # One bad row must not stop the scan: compared without its colours, and counted.
             self.unreadable_fingerprints += len(unreadable)
@@ -143,15 +160,26 @@ class SimilarCases:
                 "similar cases: %d queued items have an unreadable fingerprint (e.g. %s); "
                 "matched without it",
                 len(unreadable),
-                ", ".join(unreadable[:5]),
+                ", ".join(sorted(unreadable)[:5]),
             )
         if done:
             log.info(
-                "similar cases: %d queued items match new counterfeit %s",
+                "similar cases: %d queued items match new counterfeit(s) %s",
                 len(done),
-                reference.item_id,
+                ", ".join(r.item_id for r in references),
             )
         return done
+
+
+def _candidate_pages(store: Store, batch: int) -> Iterator[list[ItemRecord]]:
+    """The unreviewed queue by keyset, `batch` items at a time (each an index range)."""
+    after: str | None = None
+    while True:
+        page = store.match_candidates(after, batch)
+        yield page.items
+        if page.next_cursor is None:
+            return
+        after = page.next_cursor
 
 
 def reason_for(match: Match) -> str:
@@ -186,20 +214,8 @@ def _fingerprint_from_evidence(store: Store, item: ItemRecord) -> Fingerprint | 
     return fp
 
 
-def _unreviewed_pages(store: Store) -> Iterable[list[ItemRecord]]:
-    offset = 0
-    while True:
-        page, total = store.queue(status="unreviewed", limit=_REFLAG_PAGE, offset=offset)
-        if not page:
-            return
-        yield page
-        offset += len(page)
-        if offset >= total:
-            return
-
-
 def _plausible(
-    page: list[ItemRecord], reference: Photo, config: MatchConfig, unreadable: list[str]
+    page: list[ItemRecord], reference: Photo, config: MatchConfig, unreadable: set[str]
 ) -> list[ItemRecord]:
     """The items of a page that could match the reference at all (same bytes, colours alike
     enough for a near-duplicate, or embeddings alike enough): cheap tests, so that only these
@@ -214,7 +230,7 @@ def _plausible(
             try:
                 other = Fingerprint.from_bytes(record.fingerprint).hist
             except ValueError:
-                unreadable.append(record.id)
+                unreadable.add(record.id)
             else:
                 if float(other @ hist) >= config.colour:
                     out.append(record)

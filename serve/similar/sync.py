@@ -118,7 +118,9 @@ class VerdictFollower:
             self._late = [job for job in self._late if job[0] > now]
         raised: list[str] = []
         for _, reference, since in due:
-            raised += self.cases.reflag(self.store, reference, unreviewed_since(self.store, since))
+            raised += self.cases.reflag(
+                self.store, reference, pages=unreviewed_since(self.store, since)
+            )
         return raised
 
     # ------------------------------------------------------------------ the thread

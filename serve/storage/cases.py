@@ -18,10 +18,11 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from counterscan.errors import CounterscanError
 from counterscan.serve.storage import case_rows as cr
+from counterscan.serve.storage import counting, cursor
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.case_records import TRANSITIONS, CaseRecord
 from counterscan.serve.storage.case_rows import (  # re-exported: callers import them from here
@@ -30,10 +31,13 @@ from counterscan.serve.storage.case_rows import (  # re-exported: callers import
 )
 from counterscan.serve.storage.fields import check_text
 from counterscan.serve.storage.queue import check_page
+from counterscan.serve.storage.records import Page
 
 
 class _Transactions(Protocol):
     """What the register needs of store.Store (not imported: store.py imports this module)."""
+
+    exact_count_up_to: int
 
     def _read(self) -> AbstractContextManager[Connection]: ...
     def _write(self) -> AbstractContextManager[Connection]: ...
@@ -60,7 +64,21 @@ class CaseRegister:
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CaseRecord], int]:
-        """Newest first; `status` "open" means every status but closed."""
+        """Newest first; `status` "active" means every status but closed."""
+        found = self.page(status, inspector, item_id, limit, offset)
+        return found.items, found.total
+
+    def page(
+        self,
+        status: str | None = None,
+        inspector: str | None = None,
+        item_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        after: str | None = None,
+    ) -> Page:
+        """list() with a keyset cursor (`after`: the next_cursor of the page before) and a
+        total counted by counting.py (exact up to a cap, estimated and labelled beyond)."""
         check_page(limit, offset)
         c = s.cases.c
         where = []
@@ -75,13 +93,17 @@ class CaseRegister:
         if item_id:
             inside = select(s.case_items.c.case_id).where(s.case_items.c.item_id == item_id)
             where.append(c.id.in_(inside))
-        query = select(s.cases).where(*where).order_by(c.id.desc()).limit(limit).offset(offset)
+        rows_query = select(c.id).where(*where)
+        if after is not None:
+            where.append(c.id < cursor.decode(after, (int,))[0])
+        query = select(s.cases).where(*where).order_by(c.id.desc()).limit(limit + 1)
         with self.store._read() as conn:
-            total = conn.execute(select(func.count()).select_from(s.cases).where(*where))
-            total_n = int(total.scalar_one())
-            rows = conn.execute(query).mappings().all()
-            members = cr.members(conn, [r["id"] for r in rows])
-        return [cr.record(r, members.get(r["id"], [])) for r in rows], total_n
+            total = counting.count(conn, rows_query, exact_up_to=self.store.exact_count_up_to)
+            rows = conn.execute(query.offset(offset)).mappings().all()
+            members = cr.members(conn, [r["id"] for r in rows[:limit]])
+        following = cursor.encode(rows[limit - 1]["id"]) if len(rows) > limit else None
+        found = [cr.record(r, members.get(r["id"], [])) for r in rows[:limit]]
+        return Page(found, total.n, total.is_estimate, following)
 
     def links(self, item_ids: list[str]) -> tuple[dict[str, list[dict[str, Any]]], list[dict]]:
         """(item id -> its listings with their sellers, the distinct sellers): what a case

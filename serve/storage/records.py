@@ -116,3 +116,14 @@ class ItemRecord:
         if self.sightings is not None:
             out["sightings"] = [s.to_api() for s in self.sightings]
         return out
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its items, the total (`total_is_estimate`: counted up to a cap and
+    estimated beyond it, storage/counting.py) and the cursor of the next page (None: last)."""
+
+    items: list[Any]
+    total: int
+    total_is_estimate: bool
+    next_cursor: str | None

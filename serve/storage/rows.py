@@ -95,7 +95,7 @@ def verdict_from_row(row: Mapping[str, Any], prefix: str = "") -> VerdictRecord:
 
 
 def item_from_row(row: Mapping[str, Any], history: list[VerdictRecord] | None = None) -> ItemRecord:
-    embedding = row["embedding"]
+    embedding = row.get("embedding")  # lists leave the vectors out (queue.LIST_COLUMNS)
     return ItemRecord(
         id=row["id"],
         sha256=row["sha256"],

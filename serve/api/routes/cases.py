@@ -1,7 +1,8 @@
 """The case register over HTTP (role: inspector; admins too; crawlers get 403).
 
 POST   /v1/cases                          open a case from items and/or a seller -> 201
-GET    /v1/cases                          list; filters status (or "active"), inspector, item_id
+GET    /v1/cases                          list; filters status (or "active"), inspector, item_id;
+                                          paged by cursor (`after`) or offset
 GET    /v1/cases/{id}                     the case with its items and history
 PATCH  /v1/cases/{id}                     rename, assign to another inspector
 POST   /v1/cases/{id}/status              open -> inspecting -> violation | no_violation
@@ -32,13 +33,14 @@ from starlette.background import BackgroundTask
 from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import SettingsDep, StoreDep
 from counterscan.serve.api.errors import error_responses
-from counterscan.serve.api.routes.items import Inspector, ItemId
+from counterscan.serve.api.routes.items import AFTER, Inspector, ItemId
 from counterscan.serve.cases.evidence import build_package, load_private_key, similar_finder
 from counterscan.serve.similar.service import SimilarDep
 from counterscan.serve.storage import Store
 from counterscan.serve.storage.case_records import CaseRecord
 from counterscan.serve.storage.case_rows import MAX_ITEMS_PER_CALL, MAX_TITLE
 from counterscan.serve.storage.cases import MAX_VND
+from counterscan.serve.storage.cursor import MAX_CURSOR
 from counterscan.serve.storage.fields import ITEM_ID_RE, MAX_LEN
 from counterscan.serve.storage.queue import MAX_LIMIT, MAX_OFFSET
 
@@ -143,13 +145,16 @@ def list_cases(
     item_id: Annotated[str | None, Query(pattern=ITEM_ID_RE.pattern)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    after: Annotated[str | None, Query(max_length=MAX_CURSOR, description=AFTER)] = None,
 ) -> dict[str, Any]:
-    cases, total = store.cases.list(status, inspector or None, item_id, limit, offset)
+    page = store.cases.page(status, inspector or None, item_id, limit, offset, after or None)
     return {
-        "cases": [c.to_api() for c in cases],
-        "total": total,
+        "cases": [c.to_api() for c in page.items],
+        "total": page.total,
+        "total_is_estimate": page.total_is_estimate,
         "limit": limit,
         "offset": offset,
+        "next_cursor": page.next_cursor,
         "inspectors": store.cases.inspectors(),
     }
 

@@ -1,6 +1,7 @@
 """The inspection queue, items, their images, and verdicts (role: inspector).
 
 GET  /v1/queue                   ranked unreviewed (or reviewed, or all) items, filtered, paged
+                                 by cursor (`after` = the last page's `next_cursor`) or offset
 GET  /v1/items/{id}              one item with its verdict history
 GET  /v1/items/{id}/image        the stored original bytes
 GET  /v1/items/{id}/thumbnail    a JPEG thumbnail
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
@@ -32,6 +33,7 @@ from counterscan.serve.api.errors import error_responses
 from counterscan.serve.api.security import Principal, require_role
 from counterscan.serve.similar.service import SimilarDep
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
+from counterscan.serve.storage.cursor import MAX_CURSOR
 from counterscan.serve.storage.evidence import image_format
 from counterscan.serve.storage.fields import ITEM_ID_RE
 from counterscan.serve.storage.queue import MAX_LIMIT, MAX_OFFSET
@@ -52,6 +54,10 @@ IMMUTABLE = {
     "Cache-Control": "private, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
 }
+AFTER = (
+    "the next_cursor of the page before: the page after it, found through the index (fast at "
+    "any depth, stable while items arrive); offset then counts from there"
+)
 # The errors of every route here that reads one item (similar.py's too).
 ITEM_ERRORS = error_responses(401, 403, 404, 422, 503)
 
@@ -74,9 +80,10 @@ def get_queue(
     until: Annotated[datetime | None, Query(description="ISO time, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    after: Annotated[str | None, Query(max_length=MAX_CURSOR, description=AFTER)] = None,
 ) -> dict[str, Any]:
     priorities = [p for value in priority or () for p in value.split(",") if p.strip()]
-    items, total = store.queue(
+    page = store.queue_page(
         status=status,
         priorities=priorities,
         source=source or None,
@@ -84,12 +91,15 @@ def get_queue(
         until=_utc(until),
         limit=limit,
         offset=offset,
+        after=after or None,
     )
     return {
-        "items": [i.to_api() for i in items],
-        "total": total,
+        "items": [i.to_api() for i in page.items],
+        "total": page.total,
+        "total_is_estimate": page.total_is_estimate,
         "limit": limit,
         "offset": offset,
+        "next_cursor": page.next_cursor,
     }
 
 
@@ -181,17 +191,16 @@ def post_verdict(
     body: m.VerdictIn,
     who: Inspector,
     store: StoreDep,
-    background: BackgroundTasks,
     similar: SimilarDep = None,
 ) -> dict[str, Any]:
     inspector = (body.inspector or "").strip() or who.name
     item = store.add_verdict(item_id, body.verdict, inspector, body.note, recorded_by=who.name)
     if similar is not None:
         # A confirmed counterfeit becomes a reference; queued items matching it move up
-        # (after the answer is sent: the scan pages through the whole unreviewed queue).
+        # (by a bounded background job, similar/reflag.py: the answer never waits for it).
         reference = similar.on_verdict(store, item)
         if reference is not None:
-            background.add_task(similar.reflag_soon_and_later, store, reference, item)
+            similar.reflag_later(store, reference, item)
     return item.to_api()
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from counterscan.serve.api.schemas.items import Item
+from counterscan.serve.api.schemas.items import NEXT_CURSOR, TOTAL, TOTAL_IS_ESTIMATE, Item
 
 # --- cases (serve/api/routes/cases.py, storage/cases.py)
 
@@ -69,9 +69,11 @@ class CaseDetail(Case):
 
 class CasePage(BaseModel):
     cases: list[Case]
-    total: int = Field(ge=0)
+    total: int = Field(ge=0, description=TOTAL)
+    total_is_estimate: bool = Field(False, description=TOTAL_IS_ESTIMATE)
     limit: int
     offset: int
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
     inspectors: list[str] = Field(description="every assigned inspector (for filters)")
 
 

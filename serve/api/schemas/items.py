@@ -9,9 +9,16 @@ from pydantic import BaseModel, Field
 
 from counterscan.contract import BANDS
 from counterscan.formats import MIME_TYPES, UNKNOWN_MIME
+from counterscan.serve.storage.counting import EXACT_UP_TO
 from counterscan.serve.storage.fields import MAX_LEN
 
 Priority = Literal[BANDS]  # type: ignore[valid-type]  # "high" | "medium" | "low"
+
+
+# Every paged list (queue, cases) says the same about its total and its cursor.
+TOTAL = f"matching rows: exact up to {EXACT_UP_TO:,}, estimated beyond (total_is_estimate)"
+TOTAL_IS_ESTIMATE = "true: total is the database's estimate, not a count"
+NEXT_CURSOR = "pass as `after` for the next page; null: this is the last page"
 
 
 class ErrorBody(BaseModel):
@@ -116,9 +123,11 @@ class ItemDetail(Item):
 
 class QueuePage(BaseModel):
     items: list[Item]
-    total: int = Field(ge=0)
+    total: int = Field(ge=0, description=TOTAL)
+    total_is_estimate: bool = Field(False, description=TOTAL_IS_ESTIMATE)
     limit: int
     offset: int
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class SimilarMatch(BaseModel):

@@ -202,6 +202,10 @@ def test_list_filter_assign_and_items(client: Any, make_image) -> None:
     assert ok(client.get("/v1/cases", params={"item_id": a}))["cases"][0]["id"] == one["id"]
     page = ok(client.get("/v1/cases", params={"limit": 1, "offset": 1}))
     assert [c["id"] for c in page["cases"]] == [one["id"]] and page["total"] == 2
+    first = ok(client.get("/v1/cases", params={"limit": 1}))
+    assert first["total_is_estimate"] is False and first["next_cursor"]
+    after = ok(client.get("/v1/cases", params={"limit": 1, "after": first["next_cursor"]}))
+    assert [c["id"] for c in after["cases"]] == [one["id"]] and after["next_cursor"] is None
     url = f"/v1/cases/{two['id']}"
     assert ok(client.post(f"{url}/items", json={"item_ids": [a, b]}))["item_ids"] == [b, a]
     assert ok(client.delete(f"{url}/items/{a}"))["item_ids"] == [b]

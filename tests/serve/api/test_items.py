@@ -100,9 +100,32 @@ def test_queue_order_filters_and_pages(client, make_image) -> None:
     assert client.get("/v1/queue", params={"until": "2999-01-01"}).json()["total"] == 4
 
 
+def test_queue_pages_by_cursor(client, make_image) -> None:
+    ids = [put(client, make_image, seed, "medium", 0.5) for seed in range(5)]  # tied scores
+    first = client.get("/v1/queue", params={"limit": 2}).json()
+    assert (first["total"], first["total_is_estimate"]) == (5, False)
+    seen = [i["id"] for i in first["items"]]
+    cursor = first["next_cursor"]
+    while cursor:
+        page = client.get("/v1/queue", params={"limit": 2, "after": cursor}).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+    assert sorted(seen) == sorted(ids) and len(seen) == 5
+    assert seen == [i["id"] for i in client.get("/v1/queue").json()["items"]]
+    bad = client.get("/v1/queue", params={"after": "not-a-cursor"})
+    assert bad.status_code == 422 and "not a cursor" in bad.json()["detail"]
+
+
 @pytest.mark.parametrize(
     "params",
-    [{"limit": 501}, {"limit": 0}, {"offset": -1}, {"status": "done"}, {"priority": "urgent"}],
+    [
+        {"limit": 501},
+        {"limit": 0},
+        {"offset": -1},
+        {"status": "done"},
+        {"priority": "urgent"},
+        {"after": "x" * 401},
+    ],
 )
 def test_bad_queue_parameters_are_422(client, params) -> None:
     r = client.get("/v1/queue", params=params)

@@ -58,6 +58,7 @@ def test_counterfeit_verdict_reflags_queued_copies(app_client: Any) -> None:
     original = score(app_client, detailed_photo(3), "L-orig")
     assert copy["priority_reason"] is None
     verdict(app_client, original["id"], "counterfeit")  # the re-flag runs after the answer
+    assert app_client.app.state.similar.job.wait_idle(timeout=60)  # a background job
 
     raised = app_client.get(f"/v1/items/{copy['id']}").json()
     assert raised["priority"] == "high"
