@@ -121,3 +121,26 @@ def test_filters_and_paging(console_server, open_page, photo_bytes) -> None:
     expect(rows).to_have_count(1)
     assert _row_ids(page) == [ranked[0]]
     assert "Hàng thật" in rows.first.locator(".row-status").inner_text()
+
+
+def test_an_estimated_total_is_shown_as_one(console_server, open_page, photo_bytes) -> None:
+    """Beyond counting.EXACT_UP_TO rows the API estimates the total and labels it; the page
+    says "≈" and pages by the API's next_cursor, not by the estimate. The server's answer is
+    passed through with only the total relabelled (filling a server past the cap would take
+    minutes; the labelling itself is tested in tests/serve/storage/test_keyset.py)."""
+    source, ranked = _fill_queue(console_server, photo_bytes, 3, first_seed=600)
+
+    def relabel(route) -> None:
+        body = route.fetch().json()
+        body.update(total=123_456, total_is_estimate=True)
+        route.fulfill(json=body)
+
+    page = open_page(f"{console_server.url}/#/queue?source={source}")
+    page.route(re.compile(r".*/v1/queue\?.*"), relabel)
+    page.reload()
+    page.locator("#queue-list > li.queue-row").nth(2).wait_for()
+    assert _row_ids(page) == ranked
+    assert page.locator("#queue-summary").inner_text().startswith("≈123.456 ảnh")
+    assert page.locator(".pager-range").inner_text() == "1–3 trên ≈123.456"
+    # The real answer has no next page (next_cursor null): Next is off despite the estimate.
+    expect(page.get_by_role("button", name="Trang sau")).to_be_disabled()

@@ -24,6 +24,8 @@ export function render(main, params, query) {
   let selected = -1;
   let reviewedHere = 0; // verdicts recorded on this page: they leave the unreviewed list
   let total = 0;
+  let estimated = false; // beyond a cap the server estimates the total and says so
+  let more = false; // the server has a next page (next_cursor)
   const urls = new UrlBag();
   let aborter = new AbortController();
 
@@ -84,6 +86,8 @@ export function render(main, params, query) {
     try {
       const page = await api(`/v1/queue${queryString(apiParams(state))}`, { signal: aborter.signal });
       total = page.total;
+      estimated = Boolean(page.total_is_estimate);
+      more = page.next_cursor != null;
       rows = page.items.map((item) => ({ item, el: row(item) }));
       list.replaceChildren(...rows.map((r) => r.el));
       body.replaceChildren(rows.length ? list : emptyState(), pager);
@@ -105,7 +109,11 @@ export function render(main, params, query) {
   }
 
   function drawSummary() {
-    summary.textContent = tn(COUNT_KEYS[state.status], Math.max(0, total));
+    summary.textContent = tn(COUNT_KEYS[state.status], Math.max(0, total), { n: shownTotal() });
+  }
+
+  function shownTotal() {
+    return `${estimated ? '≈' : ''}${formatNumber(Math.max(0, total))}`;
   }
 
   function drawPager() {
@@ -116,8 +124,8 @@ export function render(main, params, query) {
     pager.replaceChildren(
       h('button', { type: 'button', class: 'btn', disabled: state.offset === 0, onclick: () => go(state.offset - state.limit) },
         icon('left'), t('queue.prev')),
-      h('span', { class: 'pager-range' }, t('queue.range', { from: formatNumber(from), to: formatNumber(to), total: formatNumber(total) })),
-      h('button', { type: 'button', class: 'btn', disabled: to >= total + reviewedHere, onclick: () => go(nextOffset) },
+      h('span', { class: 'pager-range' }, t('queue.range', { from: formatNumber(from), to: formatNumber(to), total: shownTotal() })),
+      h('button', { type: 'button', class: 'btn', disabled: estimated ? !more : to >= total + reviewedHere, onclick: () => go(nextOffset) },
         t('queue.next'), icon('right')),
     );
   }
