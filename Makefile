@@ -18,7 +18,7 @@ $(BIN)/python:
 # (folders named like the package may shadow it: here `counterscan/` is that package's own
 # folder, mapped on purpose); anything else setuptools warns about still shows.
 $(STAMP): $(BIN)/python pyproject.toml
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[serve,train,test]'
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[serve,train,test,ray]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
