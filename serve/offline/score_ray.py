@@ -90,6 +90,7 @@ def _score(
     actors: int | None,
     stats: dict[str, Any],
 ) -> Iterator[list[Row]]:
+    start = time.perf_counter()
     cpus = int(ray.cluster_resources().get("CPU", 0))
     if actors is None:
         actors = max(1, cpus // threads)
@@ -122,10 +123,12 @@ def _score(
     nodes: dict[str, dict[str, Any]] = {}
     stats.update(address=address, cluster_cpus=cpus, actors=actors, threads=threads)
     stats["nodes"] = nodes
-    pending: dict[int, list[Row]] = {}
+    pending: dict[int, Row] = {}
     following = 0  # index of the next file to hand out
     try:
         for batch in scored.iter_batches(batch_size=None, batch_format="numpy"):
+            # actors started, models loaded, one batch scored: the job's fixed cost
+            stats.setdefault("first_batch_seconds", round(time.perf_counter() - start, 3))
             _count(nodes, batch)
             for index, row in zip(batch["index"], batch["row"], strict=True):
                 pending[int(index)] = json.loads(row)
@@ -136,6 +139,7 @@ def _score(
             yield rows
     except ray.exceptions.RayError as e:
         raise CounterscanError(f"the Ray job failed: {_first(e)}") from None
+    stats["seconds"] = round(time.perf_counter() - start, 3)
     for node in nodes.values():
         node["busy_seconds"] = round(node["busy_seconds"], 3)
         node["images_per_busy_second"] = (

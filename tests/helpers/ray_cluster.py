@@ -75,31 +75,35 @@ class RayCluster:
         self.nodes += 1
 
     def own_pids(self) -> list[int]:
-        """Processes of this cluster: in one of its groups or naming its folder."""
+        """Live processes of this cluster: in one of its groups or naming its folder."""
         pids = []
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
                 continue
             try:
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
                 cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
                 pgid = os.getpgid(int(entry.name))
-            except (OSError, ProcessLookupError):
+            except (OSError, IndexError):
                 continue
-            if pgid in self.groups or str(self.root) in cmdline:
+            if state != "Z" and (pgid in self.groups or str(self.root) in cmdline):
                 pids.append(int(entry.name))
-        return [p for p in pids if p != os.getpid()]
+        return pids
 
-    def stop(self, grace_s: float = 5.0) -> None:
+    def stop(self, grace_s: float = 3.0) -> None:
+        """SIGTERM, then SIGKILL for what is left after `grace_s`; returns when none is left
+        (or after 10 s more; the fixture then reports the survivors)."""
         self._signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
+        self._wait_gone(grace_s)
+        if self.own_pids():
+            self._signal(signal.SIGKILL)
+            self._wait_gone(10.0)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _wait_gone(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
         while self.own_pids() and time.monotonic() < deadline:
             time.sleep(0.2)
-        for _ in range(3):
-            if not self.own_pids():
-                break
-            self._signal(signal.SIGKILL)
-            time.sleep(0.5)
-        shutil.rmtree(self.root, ignore_errors=True)
 
     def _signal(self, sig: signal.Signals) -> None:
         for group in self.groups:

@@ -132,12 +132,15 @@ def test_unreachable_cluster_is_a_one_line_error(onnx_model_path: Path, photos: 
     assert "Traceback" not in done.stderr
 
 
-def test_without_ray_the_error_names_the_extra(onnx_model_path: Path, photos: Path) -> None:
+def test_without_ray_the_error_names_the_extra(
+    onnx_model_path: Path, photos: Path, tmp_path: Path
+) -> None:
     """As on a `make run` install: `import ray` fails; the local path never imports it."""
+    out = str(tmp_path / "local.csv")
     code = (
         "import sys; sys.modules['ray'] = None\n"  # `import ray` now raises ImportError
         "from counterscan.cli import main\n"
-        f"rc = main(['score', {str(onnx_model_path)!r}, {str(photos)!r}, '--out', '/dev/null'])\n"
+        f"rc = main(['score', {str(onnx_model_path)!r}, {str(photos)!r}, '--out', {out!r}])\n"
         "assert rc == 0, rc\n"
         f"sys.exit(main(['score', {str(onnx_model_path)!r}, {str(photos)!r}, '--ray', 'auto']))\n"
     )
