@@ -7,7 +7,9 @@ tests/serve/offline/test_score_ray.py), next to the local path with one thread.
 The same photo-like JPEGs (1024x768) and the same model in every run; each run is the real
 command in a subprocess. Reported per run: the whole job, the fixed cost until the first batch
 came back (actors started, model shipped and loaded), the steady rate after it, and per node the
-images per second of scoring work (decode + model, from the command's `--json` summary).
+images per second of scoring work (decode + model, from the command's `--json` summary), by
+wall time and by the actor's CPU time (the latter does not depend on other load). Two local
+processes at once on half the photos each show what the machine gives two busy processes.
 Without a model the ImageNet-initialised network is exported at 224 px (needs the `train`
 extra). Scores of every Ray run are checked against the local run's.
 """
@@ -17,9 +19,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +35,42 @@ import common
 from tests.helpers.ray_cluster import RayCluster
 
 
+def command(model: Path, photos: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "counterscan", "score", str(model), str(photos), "--out", str(out),
+        "--threads", "1", "--json", str(out.with_suffix(".json")), *extra,
+    ]  # fmt: skip
+
+
 def score(model: Path, photos: Path, out: Path, *extra: str) -> dict[str, Any]:
-    summary = out.with_suffix(".json")
+    """One run; a local one also gets the CPU seconds of its process (start-up included)."""
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
-        [sys.executable, "-m", "counterscan", "score", str(model), str(photos), "--out", str(out),
-         "--threads", "1", "--json", str(summary), *extra],
+        command(model, photos, out, *extra),
         check=True, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    return json.loads(summary.read_text())
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    summary = json.loads(out.with_suffix(".json").read_text())
+    summary["process_cpu_seconds"] = round(
+        after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, 3
+    )
+    return summary
+
+
+def two_local(model: Path, halves: list[Path], work: Path, batch: int) -> dict[str, Any]:
+    """Two local one-thread processes at once, each on half of the photos: what this machine
+    gives two busy processes, without Ray."""
+    start = time.perf_counter()
+    procs = []
+    for i, half in enumerate(halves):
+        run = command(model, half, work / f"half{i}.csv", "--batch-size", str(batch))
+        procs.append(subprocess.Popen(run, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    if any(p.wait() for p in procs):
+        raise RuntimeError("a local run failed")
+    seconds = time.perf_counter() - start
+    images = sum(len(list(h.iterdir())) for h in halves)
+    return {"images": images, "seconds": round(seconds, 3),
+            "images_per_second": round(images / seconds, 2)}  # fmt: skip
 
 
 def on_cluster(nodes: int, model: Path, photos: Path, out: Path, batch: int) -> dict[str, Any]:
@@ -56,7 +88,8 @@ def row(name: str, summary: dict[str, Any]) -> dict[str, Any]:
     ray = summary.get("ray", {})
     first = ray.get("first_batch_seconds", 0.0)
     seconds = ray.get("seconds", summary["seconds"])
-    per_node = sorted(n["images_per_busy_second"] for n in ray.get("nodes", {}).values())
+    nodes = ray.get("nodes", {}).values()
+    cpu = summary.get("process_cpu_seconds")
     return {
         "run": name,
         "images": summary["images"],
@@ -64,8 +97,10 @@ def row(name: str, summary: dict[str, Any]) -> dict[str, Any]:
         "images/s": summary["images_per_second"],
         "first batch s": first if ray else None,
         "steady images/s": round(summary["images"] / (seconds - first), 1) if ray else None,
-        "per node busy images/s": per_node or None,
-        "images per node": sorted(n["images"] for n in ray.get("nodes", {}).values()) or None,
+        "per node images/busy s": [n["images_per_busy_second"] for n in nodes] or None,
+        "per node images/CPU s": [n["images_per_cpu_second"] for n in nodes]
+        or (round(summary["images"] / cpu, 1) if cpu and not ray else None),
+        "images per node": [n["images"] for n in nodes] or None,
     }
 
 
@@ -92,12 +127,18 @@ def main() -> int:
             common.model_under_test(args.checkpoint), work / "model.onnx", threads=1
         )
         photos = work / "photos"
-        photos.mkdir()
+        halves = [photos / "a", photos / "b"]
+        for half in halves:
+            half.mkdir(parents=True)
         for i in range(args.images):
-            (photos / f"{i:05d}.jpg").write_bytes(common.phone_jpeg(1024, 768, seed=i))
+            jpeg = common.phone_jpeg(1024, 768, seed=i)
+            (halves[i % 2] / f"{i:05d}.jpg").write_bytes(jpeg)
         load_before = common.load_average()
         local = score(model, photos, work / "local.csv", "--batch-size", str(args.batch_size))
-        runs = [row("local, 1 thread", local)]
+        runs = [
+            row("local, 1 thread", local),
+            row("local, 2 processes x 1 thread", two_local(model, halves, work, args.batch_size)),
+        ]
         differences = {}
         for nodes in (1, 2):
             out = work / f"ray{nodes}.csv"

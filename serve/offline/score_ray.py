@@ -141,10 +141,12 @@ def _score(
         raise CounterscanError(f"the Ray job failed: {_first(e)}") from None
     stats["seconds"] = round(time.perf_counter() - start, 3)
     for node in nodes.values():
-        node["busy_seconds"] = round(node["busy_seconds"], 3)
-        node["images_per_busy_second"] = (
-            round(node["images"] / node["busy_seconds"], 2) if node["busy_seconds"] else None
-        )
+        for kind in ("busy", "cpu"):
+            seconds = node[f"{kind}_seconds"]
+            node[f"{kind}_seconds"] = round(seconds, 3)
+            node[f"images_per_{kind}_second"] = (
+                round(node["images"] / seconds, 2) if seconds else None
+            )
 
 
 class ScoreFiles:
@@ -168,29 +170,36 @@ class ScoreFiles:
         self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         size = self.scorer.input_size
         prepared = list(
             self.decode.map(lambda f: prepare_file(Path(f), size, LIMITS), batch["file"])
         )
         rows = score_prepared(self.scorer, [Path(p) for p in batch["path"]], prepared)
-        n = len(rows)
+        rest = [0.0] * (len(rows) - 1)
         return {
             "index": batch["index"],
             "row": np.array([json.dumps(r) for r in rows], dtype=object),
-            "node": np.array([self.node] * n, dtype=object),
-            # the batch's seconds, on its first row only, so a sum over rows counts it once
-            "seconds": np.array([time.perf_counter() - start] + [0.0] * (n - 1)),
+            "node": np.array([self.node] * len(rows), dtype=object),
+            # the batch's wall and CPU seconds on its first row only: a sum over rows counts
+            # them once. CPU time per image does not depend on what else runs on the machine.
+            "seconds": np.array([time.perf_counter() - start, *rest]),
+            "cpu_seconds": np.array([time.process_time() - cpu, *rest]),
         }
 
 
 def _count(nodes: dict[str, dict[str, Any]], batch: dict[str, np.ndarray]) -> None:
-    for node, seconds in zip(batch["node"], batch["seconds"], strict=True):
-        entry = nodes.setdefault(str(node), {"images": 0, "batches": 0, "busy_seconds": 0.0})
+    for node, seconds, cpu in zip(
+        batch["node"], batch["seconds"], batch["cpu_seconds"], strict=True
+    ):
+        entry = nodes.setdefault(
+            str(node), {"images": 0, "batches": 0, "busy_seconds": 0.0, "cpu_seconds": 0.0}
+        )
         entry["images"] += 1
         if seconds:
             entry["batches"] += 1
             entry["busy_seconds"] += float(seconds)
+            entry["cpu_seconds"] += float(cpu)
 
 
 def _check_reachable(address: str) -> None:
