@@ -2,9 +2,9 @@
 
 Same preprocessing as the service (`pipeline.prepare.prepare`). Locally, decoding runs in a
 thread pool one batch ahead of the model, so the cores stay busy with both; with `--ray` the
-same per-file and per-batch functions below run on a Ray cluster (`score_ray.py`). One row per
-file, in a stable order (sorted paths); a file that cannot be read or decoded gets its error in
-its row.
+same per-file and per-batch functions (`score_rows.py`) run on a Ray cluster (`score_ray.py`).
+One row per file, in a stable order (sorted paths); a file that cannot be read or decoded gets
+its error in its row.
 """
 
 from __future__ import annotations
@@ -21,26 +21,15 @@ from typing import IO, Any
 from counterscan.errors import CounterscanError
 from counterscan.formats import IMAGE_SUFFIXES
 from counterscan.progress import progress_bar
-from counterscan.serve.inference.batching import run_batch
 from counterscan.serve.inference.model import Scorer, Threads
-from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared, check_size, prepare
-from counterscan.serve.settings import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
-
-COLUMNS = (
-    "path",
-    "ok",
-    "score",
-    "priority",
-    "model_version",
-    "sha256",
-    "phash",
-    "width",
-    "height",
-    "error",
+from counterscan.serve.offline.score_rows import (
+    COLUMNS,
+    LIMITS,
+    Row,
+    prepare_file,
+    score_prepared,
 )
-# Offline files are the operator's own: a larger byte limit, the same decompression-bomb guard.
-LIMITS = Limits(4 * DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS)
-Row = dict[str, Any]
+from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared
 
 
 def find_images(paths: list[Path]) -> list[Path]:
@@ -150,48 +139,6 @@ def _prepared_batches(
         if k + 1 < len(batches):
             pending = submit(batches[k + 1])
         yield batch, [f.result() for f in current]
-
-
-def prepare_file(path: Path, size: int, limits: Limits) -> Prepared | ImageRejected:
-    """One file as `counterscan score` sees it: its model input etc., or why it cannot be scored."""
-    try:
-        check_size(path.stat().st_size, limits)  # before reading it
-        return prepare(path.read_bytes(), size, limits, photo_side=0)
-    except OSError as e:
-        return ImageRejected(0, f"cannot read the file: {e.strerror or e}")
-    except ImageRejected as e:
-        return e
-
-
-def score_prepared(
-    scorer: Scorer, paths: list[Path], prepared: list[Prepared | ImageRejected]
-) -> list[Row]:
-    """One ORT call for the batch's decodable files; a row per file, errors in their rows."""
-    good = [p for p in prepared if isinstance(p, Prepared)]
-    probs: list[float] = []
-    if good:
-        probs = [s.prob for s in run_batch(scorer, [p.model_input for p in good])]
-    rows = []
-    scores = iter(probs)
-    for path, p in zip(paths, prepared, strict=True):
-        row: Row = dict.fromkeys(COLUMNS)
-        row["path"] = str(path)
-        if isinstance(p, ImageRejected):
-            row.update(ok=False, error=p.detail)
-        else:
-            score = next(scores)
-            row.update(
-                ok=True,
-                score=round(score, 6),
-                priority=scorer.contract.thresholds.priority(score),
-                model_version=scorer.model_version,
-                sha256=p.sha256,
-                phash=p.phash,
-                width=p.width,
-                height=p.height,
-            )
-        rows.append(row)
-    return rows
 
 
 def _writer(stream: IO[str], kind: str) -> Any:

@@ -1,7 +1,6 @@
 """`counterscan score --ray ADDRESS`: the offline scoring's batches as Ray Data `map_batches`
-over a Ray cluster, with the local path's own per-file and per-batch code
-(`score_files.prepare_file`, `score_files.score_prepared`), so rows, scores and errors are the
-same.
+over a Ray cluster, with the local path's own per-file and per-batch code (`score_rows.py`), so
+rows, scores and errors are the same.
 
 - The model travels in Ray's object store (its bytes, put once by the driver); each actor
   writes it to a temporary file, checks its SHA-256 against the driver's, and builds its ONNX
@@ -32,7 +31,7 @@ import numpy as np
 
 from counterscan.errors import CounterscanError
 from counterscan.serve.inference.model import Scorer, Threads
-from counterscan.serve.offline.score_files import LIMITS, Row, prepare_file, score_prepared
+from counterscan.serve.offline.score_rows import LIMITS, Row, prepare_file, score_prepared
 
 ACTORS_START_TIMEOUT_S = 300
 CONNECT_TIMEOUT_S = 10

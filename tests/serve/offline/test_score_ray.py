@@ -54,10 +54,12 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def counterscan(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def counterscan(
+    *args: str, check: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "counterscan", *args],
-        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, cwd=cwd,
     )  # fmt: skip
     if check and done.returncode != 0:
         raise AssertionError(f"counterscan {args[0]} failed ({done.returncode}):\n{done.stderr}")
@@ -73,17 +75,19 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 def test_ray_scores_equal_the_local_path_and_use_both_nodes(
     cluster: RayCluster, photos: Path, onnx_model_path: Path, tmp_path: Path
 ) -> None:
+    """The folder is given relative to the command's directory, as users do: the actors (whose
+    directory is another) still find the files, and the rows keep the paths as given."""
     local, remote, summary = tmp_path / "local.csv", tmp_path / "ray.csv", tmp_path / "ray.json"
-    model = str(onnx_model_path)
-    counterscan("score", model, str(photos), "--out", str(local), "--threads", "1")
-    counterscan("score", model, str(photos), "--out", str(remote), "--batch-size", "2",
-                "--ray", cluster.address, "--json", str(summary))  # fmt: skip
+    model, folder, here = str(onnx_model_path), photos.name, photos.parent
+    counterscan("score", model, folder, "--out", str(local), "--threads", "1", cwd=here)
+    counterscan("score", model, folder, "--out", str(remote), "--batch-size", "2",
+                "--ray", cluster.address, "--json", str(summary), cwd=here)  # fmt: skip
 
     local_columns, local_rows = read_csv(local)
     ray_columns, ray_rows = read_csv(remote)
     assert ray_columns == local_columns
     assert [r["path"] for r in ray_rows] == [r["path"] for r in local_rows]  # same order
-    assert len(ray_rows) == 10
+    assert len(ray_rows) == 10 and ray_rows[0]["path"] == str(Path(folder, "shop", "0.jpg"))
     for mine, theirs in zip(ray_rows, local_rows, strict=True):
         score_mine, score_theirs = mine.pop("score"), theirs.pop("score")
         assert mine == theirs  # ok, priority, hashes, sizes, error text
