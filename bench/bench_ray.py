@@ -6,10 +6,11 @@ tests/serve/offline/test_score_ray.py), next to the local path with one thread.
 
 The same photo-like JPEGs (1024x768) and the same model in every run; each run is the real
 command in a subprocess. Reported per run: the whole job, the fixed cost until the first batch
-came back (actors started, model shipped and loaded), the steady rate after it, and per node the
-images per second of scoring work (decode + model, from the command's `--json` summary), by
-wall time and by the actor's CPU time (the latter does not depend on other load). Two local
-processes at once on half the photos each show what the machine gives two busy processes.
+came back (actors started, model shipped and loaded), the steady rate after it (the other
+images over the rest of the job), and per node the images per second of scoring work (decode +
+model, from the command's `--json` summary), by wall time and by the actor's CPU time (the
+latter does not depend on other load). Two local processes at once on half the photos each show
+what the machine gives two busy processes.
 Without a model the ImageNet-initialised network is exported at 224 px (needs the `train`
 extra). Scores of every Ray run are checked against the local run's.
 """
@@ -96,7 +97,11 @@ def row(name: str, summary: dict[str, Any]) -> dict[str, Any]:
         "seconds": summary["seconds"],
         "images/s": summary["images_per_second"],
         "first batch s": first if ray else None,
-        "steady images/s": round(summary["images"] / (seconds - first), 1) if ray else None,
+        "steady images/s": (
+            round((summary["images"] - ray["first_batch_images"]) / (seconds - first), 1)
+            if ray
+            else None
+        ),
         "per node images/busy s": [n["images_per_busy_second"] for n in nodes] or None,
         "per node images/CPU s": [n["images_per_cpu_second"] for n in nodes]
         or (round(summary["images"] / cpu, 1) if cpu and not ray else None),

@@ -127,7 +127,9 @@ def _score(
     try:
         for batch in scored.iter_batches(batch_size=None, batch_format="numpy"):
             # actors started, models loaded, one batch scored: the job's fixed cost
-            stats.setdefault("first_batch_seconds", round(time.perf_counter() - start, 3))
+            if "first_batch_seconds" not in stats:
+                stats["first_batch_seconds"] = round(time.perf_counter() - start, 3)
+                stats["first_batch_images"] = len(batch["index"])
             _count(nodes, batch)
             for index, row in zip(batch["index"], batch["row"], strict=True):
                 pending[int(index)] = json.loads(row)
