@@ -73,8 +73,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--ray-actors",
         type=int,
         metavar="N",
-        help="with --ray: scoring actors, each with one model (default: the cluster's CPUs / "
-        "--threads)",
+        help="with --ray: scoring actors, each with one model (default: as many as fit, each "
+        "node's CPUs / --threads)",
     )
     score.set_defaults(func=_run_score)
 

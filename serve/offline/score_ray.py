@@ -60,7 +60,27 @@ def ray_rows(
         raise CounterscanError(
             f"cannot connect to the Ray cluster at {address}: {_first(e)}"
         ) from None
+    try:
+        actors = _fit_actors(ray, address, threads, actors)
+    except CounterscanError:
+        ray.shutdown()
+        raise
     return _run(ray, scorer, files, address, batch_size, threads, actors, stats)
+
+
+def _fit_actors(ray: Any, address: str, threads: int, actors: int | None) -> int:
+    """`actors` (default: as many as fit), checked against the nodes' CPUs: an actor of
+    `threads` threads runs on one node."""
+    node_cpus = [int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n["Alive"]]
+    slots = sum(c // threads for c in node_cpus)
+    if actors is None:
+        actors = slots
+    if not 0 < actors <= slots:
+        raise CounterscanError(
+            f"{actors or 'actors'} of {threads} thread(s) each do not fit on the Ray cluster at "
+            f"{address}: its nodes have {', '.join(map(str, node_cpus)) or 'no'} CPUs"
+        )
+    return actors
 
 
 def _run(
@@ -70,7 +90,7 @@ def _run(
     address: str,
     batch_size: int,
     threads: int,
-    actors: int | None,
+    actors: int,
     stats: dict[str, Any],
 ) -> Iterator[list[Row]]:
     try:
@@ -86,18 +106,10 @@ def _score(
     address: str,
     batch_size: int,
     threads: int,
-    actors: int | None,
+    actors: int,
     stats: dict[str, Any],
 ) -> Iterator[list[Row]]:
     start = time.perf_counter()
-    cpus = int(ray.cluster_resources().get("CPU", 0))
-    if actors is None:
-        actors = max(1, cpus // threads)
-    if actors * threads > cpus:
-        raise CounterscanError(
-            f"{actors} actors of {threads} thread(s) need {actors * threads} CPUs; the Ray "
-            f"cluster at {address} has {cpus}"
-        )
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the command's own bar counts the rows
     # Every actor up (its model loaded) before the first batch, or a clear error: otherwise
@@ -120,7 +132,7 @@ def _score(
         },
     )
     nodes: dict[str, dict[str, Any]] = {}
-    stats.update(address=address, cluster_cpus=cpus, actors=actors, threads=threads)
+    stats.update(address=address, actors=actors, threads=threads)
     stats["nodes"] = nodes
     pending: dict[int, Row] = {}
     following = 0  # index of the next file to hand out

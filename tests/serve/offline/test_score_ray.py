@@ -128,6 +128,19 @@ def test_jsonl_rows_are_the_local_paths(
     assert mine[1]["ok"] is False and mine[1]["score"] is None
 
 
+def test_actors_that_do_not_fit_are_a_one_line_error(
+    cluster: RayCluster, photos: Path, onnx_model_path: Path
+) -> None:
+    """Two CPUs in all, but one per node: an actor of two threads fits nowhere."""
+    done = counterscan("score", str(onnx_model_path), str(photos), "--threads", "2",
+                       "--ray", cluster.address, check=False)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"counterscan score: error: actors of 2 thread(s) each do not fit on the Ray cluster at "
+        f"{cluster.address}: its nodes have 1, 1 CPUs"
+    )
+
+
 def test_unreachable_cluster_is_a_one_line_error(onnx_model_path: Path, photos: Path) -> None:
     done = counterscan("score", str(onnx_model_path), str(photos),
                        "--ray", f"{HOST}:{free_port()}", check=False)  # fmt: skip
