@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+TEST_STAMP := $(VENV)/.installed-tests-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DATA_DIR ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -18,9 +19,15 @@ $(BIN)/python:
 # (folders named like the package may shadow it: here `counterscan/` is that package's own
 # folder, mapped on purpose); anything else setuptools warns about still shows.
 $(STAMP): $(BIN)/python pyproject.toml
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[serve,train,test,ray]'
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[serve,train,test]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# The tests also need the extra `ray` (`counterscan score --ray` against a real local Ray
+# cluster); `make run` does not, so it never installs it.
+$(TEST_STAMP): $(STAMP)
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[serve,train,test,ray]'
+	touch $(TEST_STAMP)
 
 # The main job: build the default model from the bundled synthetic sample if it is missing,
 # then serve it with the inspector console on http://$(HOST):$(PORT).
@@ -43,7 +50,7 @@ run: $(STAMP) $(MODEL)
 	$(BIN)/counterscan serve --model $(MODEL) --db sqlite:///$(DATA_DIR)/counterscan.db \
 		--data-dir $(DATA_DIR)/store --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser
+test: $(TEST_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -62,7 +69,7 @@ browser:
 	fi; \
 	echo "make browser: $$why: the browser tests will be skipped" >&2
 
-test-slow: $(STAMP)
+test-slow: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 lint: $(STAMP)
