@@ -115,9 +115,7 @@ def _score(
     # Every actor up (its model loaded) before the first batch, or a clear error: otherwise
     # the first actor takes all of a small job, and too few CPUs would wait for ever.
     context.wait_for_min_actors_s = ACTORS_START_TIMEOUT_S
-    # One block per batch, so each `map_batches` call scores one batch.
-    items = [{"index": i, "path": str(p), "file": str(p.resolve())} for i, p in enumerate(files)]
-    dataset = ray.data.from_items(items, override_num_blocks=-(-len(items) // batch_size))
+    dataset = ray.data.from_arrow(_blocks(files, batch_size))
     model_ref = ray.put(scorer.path.read_bytes())
     scored = dataset.map_batches(
         ScoreFiles,
@@ -160,6 +158,25 @@ def _score(
             node[f"images_per_{kind}_second"] = (
                 round(node["images"] / seconds, 2) if seconds else None
             )
+
+
+def _blocks(files: list[Path], batch_size: int) -> list[Any]:
+    """One Arrow table per batch (so each `map_batches` call scores one batch): the file's
+    index, its path as given (for the row) and as an absolute path (for the actor, whose
+    working directory is another)."""
+    import pyarrow as pa
+
+    return [
+        pa.table(
+            {
+                "index": range(start, start + len(chunk)),
+                "path": [str(p) for p in chunk],
+                "file": [str(p.absolute()) for p in chunk],
+            }
+        )
+        for start in range(0, len(files), batch_size)
+        for chunk in [files[start : start + batch_size]]
+    ]
 
 
 class ScoreFiles:
