@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+TEST_STAMP := $(VENV)/.installed-tests-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DATA_DIR ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -21,6 +22,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[serve,train,test]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# The tests also need the extra `ray` (`counterscan score --ray` against a real local Ray
+# cluster); `make run` does not, so it never installs it.
+$(TEST_STAMP): $(STAMP)
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[serve,train,test,ray]'
+	touch $(TEST_STAMP)
 
 # The main job: build the default model from the bundled synthetic sample if it is missing,
 # then serve it with the inspector console on http://$(HOST):$(PORT).
@@ -43,7 +50,7 @@ run: $(STAMP) $(MODEL)
 	$(BIN)/counterscan serve --model $(MODEL) --db sqlite:///$(DATA_DIR)/counterscan.db \
 		--data-dir $(DATA_DIR)/store --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser proxy
+test: $(TEST_STAMP) browser proxy
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -76,7 +83,7 @@ proxy:
 	fi; \
 	echo "make proxy: $$why: the nginx deployment test will be skipped" >&2
 
-test-slow: $(STAMP)
+test-slow: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 lint: $(STAMP)

@@ -10,6 +10,8 @@ import argparse
 import os
 from pathlib import Path
 
+from counterscan.errors import CounterscanError
+
 SETTINGS_HELP = (
     "Every option can also be set by an environment variable COUNTERSCAN_<NAME> (e.g. "
     "COUNTERSCAN_MODEL, COUNTERSCAN_DB, COUNTERSCAN_API_KEYS=key:role:name,...; roles: crawler, "
@@ -51,12 +53,29 @@ def register(commands: argparse._SubParsersAction) -> None:
     score.add_argument("paths", type=Path, nargs="+", help="image files or folders")
     score.add_argument("--out", type=Path, help="FILE.csv or FILE.jsonl (default: CSV on stdout)")
     score.add_argument(
-        "--threads", type=int, default=0, help="threads (default: all cores, at most 8)"
+        "--threads",
+        type=int,
+        default=0,
+        help="threads (default: all cores, at most 8); with --ray: per actor (default 1)",
     )
     score.add_argument(
         "--batch-size", type=int, default=32, help="images per model call (default 32)"
     )
     score.add_argument("--json", type=Path, dest="json_out", help="write a summary as JSON here")
+    score.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        dest="ray_address",
+        help="score on the Ray cluster at ADDRESS (head HOST:PORT, or auto) with Ray Data; needs "
+        "the extra `ray`, and every node must see the files at the same paths",
+    )
+    score.add_argument(
+        "--ray-actors",
+        type=int,
+        metavar="N",
+        help="with --ray: scoring actors, each with one model (default: as many as fit, each "
+        "node's CPUs / --threads)",
+    )
     score.set_defaults(func=_run_score)
 
 
@@ -78,7 +97,9 @@ def _run_serve(args: argparse.Namespace) -> int:
 def _run_score(args: argparse.Namespace) -> int:
     from counterscan.serve.offline.score_files import score_paths
 
-    threads = args.threads or len(os.sched_getaffinity(0))
+    if args.ray_actors is not None and args.ray_address is None:
+        raise CounterscanError("--ray-actors needs --ray ADDRESS")
+    threads = args.threads or (1 if args.ray_address else len(os.sched_getaffinity(0)))
     return score_paths(
         args.model,
         args.paths,
@@ -86,4 +107,6 @@ def _run_score(args: argparse.Namespace) -> int:
         threads=threads,
         batch_size=args.batch_size,
         json_out=args.json_out,
+        ray_address=args.ray_address,
+        ray_actors=args.ray_actors,
     )

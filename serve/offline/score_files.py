@@ -1,8 +1,10 @@
 """`counterscan score`: offline bulk scoring of files and folders (crawler dumps).
 
-Same preprocessing as the service (`pipeline.prepare.prepare`). Decoding runs in a thread pool one batch
-ahead of the model, so the cores stay busy with both. One row per file, in a stable order
-(sorted paths); a file that cannot be read or decoded gets its error in its row.
+Same preprocessing as the service (`pipeline.prepare.prepare`). Locally, decoding runs in a
+thread pool one batch ahead of the model, so the cores stay busy with both; with `--ray` the
+same per-file and per-batch functions (`score_rows.py`) run on a Ray cluster (`score_ray.py`).
+One row per file, in a stable order (sorted paths); a file that cannot be read or decoded gets
+its error in its row.
 """
 
 from __future__ import annotations
@@ -19,23 +21,15 @@ from typing import IO, Any
 from counterscan.errors import CounterscanError
 from counterscan.formats import IMAGE_SUFFIXES
 from counterscan.progress import progress_bar
-from counterscan.serve.inference.batching import run_batch
 from counterscan.serve.inference.model import Scorer, Threads
-from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared, check_size, prepare
-from counterscan.serve.settings import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
-
-COLUMNS = (
-    "path",
-    "ok",
-    "score",
-    "priority",
-    "model_version",
-    "sha256",
-    "phash",
-    "width",
-    "height",
-    "error",
+from counterscan.serve.offline.score_rows import (
+    COLUMNS,
+    LIMITS,
+    Row,
+    prepare_file,
+    score_prepared,
 )
+from counterscan.serve.pipeline.prepare import ImageRejected, Limits, Prepared
 
 
 def find_images(paths: list[Path]) -> list[Path]:
@@ -63,29 +57,39 @@ def score_paths(
     threads: int = 2,
     batch_size: int = 32,
     json_out: Path | None = None,
+    ray_address: str | None = None,
+    ray_actors: int | None = None,
 ) -> int:
-    if batch_size < 1 or threads < 1:
-        raise CounterscanError("--batch-size and --threads must be at least 1")
+    """Score the files; `ray_address` runs the batches on that Ray cluster, `threads` then
+    being per actor (`score_ray.py`)."""
+    if batch_size < 1 or threads < 1 or (ray_actors is not None and ray_actors < 1):
+        raise CounterscanError("--batch-size, --threads and --ray-actors must be at least 1")
     if out is not None and out.suffix.lower() not in (".csv", ".jsonl"):
         raise CounterscanError(f"--out must end in .csv or .jsonl, got {out.name}")
     files = find_images(paths)
-    scorer = Scorer.load(model, Threads(intra_op=threads))
-    # Offline files are the operator's own: a larger byte limit, the same decompression-bomb guard.
-    limits = Limits(4 * DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS)
+    # With Ray the model is loaded here too: a bad file fails before the cluster is asked.
+    scorer = Scorer.load(model, Threads(intra_op=1 if ray_address else threads))
+    ray_stats: dict[str, Any] = {}
+    if ray_address is None:
+        batches = _local_rows(scorer, files, batch_size, threads)
+    else:
+        from counterscan.serve.offline.score_ray import ray_rows
+
+        batches = ray_rows(
+            scorer, files, ray_address, batch_size=batch_size, threads=threads,
+            actors=ray_actors, stats=ray_stats,
+        )  # fmt: skip
     start = time.perf_counter()
     counts = {"ok": 0, "error": 0}
     stream: IO[str] = sys.stdout if out is None else out.open("w", newline="", encoding="utf-8")
     try:
         write = _writer(stream, "jsonl" if out and out.suffix.lower() == ".jsonl" else "csv")
-        with (
-            ThreadPoolExecutor(threads, thread_name_prefix="decode") as pool,
-            progress_bar(total=len(files), unit="img", desc="scoring", file=sys.stderr) as bar,
-        ):
-            for batch, prepared in _prepared_batches(files, batch_size, pool, scorer, limits):
-                for row in _score_batch(scorer, batch, prepared):
+        with progress_bar(total=len(files), unit="img", desc="scoring", file=sys.stderr) as bar:
+            for rows in batches:
+                for row in rows:
                     counts["ok" if row["ok"] else "error"] += 1
                     write(row)
-                bar.update(len(batch))
+                bar.update(len(rows))
     finally:
         if out is not None:
             stream.close()
@@ -99,6 +103,7 @@ def score_paths(
         "seconds": round(seconds, 3),
         "images_per_second": round(len(files) / seconds, 2) if seconds > 0 else None,
         "out": str(out) if out else None,
+        **({"ray": ray_stats} if ray_address else {}),
     }
     print(
         f"scored {counts['ok']} of {len(files)} images ({counts['error']} errors) "
@@ -108,6 +113,15 @@ def score_paths(
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def _local_rows(
+    scorer: Scorer, files: list[Path], batch_size: int, threads: int
+) -> Iterator[list[Row]]:
+    """The rows of each batch, in order, scored in this process."""
+    with ThreadPoolExecutor(threads, thread_name_prefix="decode") as pool:
+        for batch, prepared in _prepared_batches(files, batch_size, pool, scorer, LIMITS):
+            yield score_prepared(scorer, batch, prepared)
 
 
 def _prepared_batches(
@@ -125,47 +139,6 @@ def _prepared_batches(
         if k + 1 < len(batches):
             pending = submit(batches[k + 1])
         yield batch, [f.result() for f in current]
-
-
-def prepare_file(path: Path, size: int, limits: Limits) -> Prepared | ImageRejected:
-    """One file as `counterscan score` sees it: its model input etc., or why it cannot be scored."""
-    try:
-        check_size(path.stat().st_size, limits)  # before reading it
-        return prepare(path.read_bytes(), size, limits, photo_side=0)
-    except OSError as e:
-        return ImageRejected(0, f"cannot read the file: {e.strerror or e}")
-    except ImageRejected as e:
-        return e
-
-
-def _score_batch(
-    scorer: Scorer, paths: list[Path], prepared: list[Prepared | ImageRejected]
-) -> list[dict[str, Any]]:
-    good = [p for p in prepared if isinstance(p, Prepared)]
-    probs: list[float] = []
-    if good:
-        probs = [s.prob for s in run_batch(scorer, [p.model_input for p in good])]
-    rows = []
-    scores = iter(probs)
-    for path, p in zip(paths, prepared, strict=True):
-        row: dict[str, Any] = dict.fromkeys(COLUMNS)
-        row["path"] = str(path)
-        if isinstance(p, ImageRejected):
-            row.update(ok=False, error=p.detail)
-        else:
-            score = next(scores)
-            row.update(
-                ok=True,
-                score=round(score, 6),
-                priority=scorer.contract.thresholds.priority(score),
-                model_version=scorer.model_version,
-                sha256=p.sha256,
-                phash=p.phash,
-                width=p.width,
-                height=p.height,
-            )
-        rows.append(row)
-    return rows
 
 
 def _writer(stream: IO[str], kind: str) -> Any:
