@@ -40,6 +40,7 @@ from counterscan.serve.inference.reload import install_sighup, remove_sighup
 from counterscan.serve.inference.served import ServedModel
 from counterscan.serve.metrics import Metrics, MetricsMiddleware
 from counterscan.serve.pipeline.scoring import Scoring
+from counterscan.serve.sellers import service as seller_service
 from counterscan.serve.sellers.webhook import WebhookSender
 from counterscan.serve.settings import Settings, load_settings
 from counterscan.serve.similar.matching import MatchConfig
@@ -66,6 +67,9 @@ def create_app(
         scoring = Scoring(model, settings, metrics)
         try:
             app.state.similar = await anyio.to_thread.run_sync(_similar_cases, settings, opened)
+            # Sellers without a stored risk (a database from before schema version 7).
+            if backfilled := await anyio.to_thread.run_sync(seller_service.backfill, opened):
+                log.info("seller risk computed for %d sellers", backfilled)
         except BaseException:
             await _stop(model, scoring, opened)
             raise

@@ -30,7 +30,9 @@ from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import ScoringDep, StoreDep
 from counterscan.serve.api.errors import error_responses
 from counterscan.serve.api.security import Principal, require_role
-from counterscan.serve.similar.service import SimilarDep
+from counterscan.serve.sellers import service as seller_service
+from counterscan.serve.similar.references import Photo
+from counterscan.serve.similar.service import SimilarCases, SimilarDep
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
 from counterscan.serve.storage.evidence import image_format
 from counterscan.serve.storage.fields import ITEM_ID_RE
@@ -186,13 +188,19 @@ def post_verdict(
 ) -> dict[str, Any]:
     inspector = (body.inspector or "").strip() or who.name
     item = store.add_verdict(item_id, body.verdict, inspector, body.note, recorded_by=who.name)
+    seller_service.on_items_changed(store, [item.id])  # the stored risk of its sellers
     if similar is not None:
         # A confirmed counterfeit becomes a reference; queued items matching it move up
         # (after the answer is sent: the scan pages through the whole unreviewed queue).
         reference = similar.on_verdict(store, item)
         if reference is not None:
-            background.add_task(similar.reflag, store, reference)
+            background.add_task(_reflag, similar, store, reference)
     return item.to_api()
+
+
+def _reflag(similar: SimilarCases, store: Store, reference: Photo) -> None:
+    """Raise the queued items matching a new counterfeit, then their sellers' stored risk."""
+    seller_service.on_items_changed(store, similar.reflag(store, reference))
 
 
 def _item(store: Store, item_id: str) -> ItemRecord:
