@@ -30,15 +30,18 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, model: Path, root: Path, threads: int, **settings: str) -> None:
-        """`settings`: COUNTERSCAN_<NAME> environment values, e.g. batching="false"."""
+    def __init__(
+        self, model: Path, root: Path, threads: int, db: str | None = None, **settings: str
+    ) -> None:
+        """`settings`: COUNTERSCAN_<NAME> environment values, e.g. batching="false"; `db`: a
+        database URL (default: a fresh SQLite file under `root`)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTERSCAN_")}
         env.update({f"COUNTERSCAN_{k.upper()}": v for k, v in settings.items()})
         options = {
             "model": model,
-            "db": f"sqlite:///{root / 'bench.db'}",
+            "db": db or f"sqlite:///{root / 'bench.db'}",
             "data-dir": root / "store",
             "port": self.port,
             "threads": threads,
