@@ -7,7 +7,8 @@ Its reasons are recomputed each time it is seen: `known_counterfeit` (a photo co
 counterfeit, or raised for matching one: similar/), `low_price`, `contact_details`,
 `disguised_brand` (signals.py). Contacts found are kept on the seller: they link sellers.
 The stored risk of the sellers concerned is refreshed in the same transaction (stored.py); a
-verdict or a raised priority refreshes the sellers of its item (`on_items_changed`).
+verdict or a raised priority refreshes the sellers of its item (`on_items_changed`). Both drop
+the kept trend counts of the past days their photos were scored on (storage/trends.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from counterscan.serve.sellers import stored as stored_risk
 from counterscan.serve.settings import Settings
 from counterscan.serve.storage import Store
 from counterscan.serve.storage import listings as db
+from counterscan.serve.storage import trends as trend_counts
 from counterscan.serve.storage.listings import ListingInput
 
 
@@ -88,6 +90,7 @@ def record(
             if owner is not None and contacts:
                 db.add_contacts(conn, owner, contacts)
             stored_risk.refresh(conn, {r for r in (owner, before) if r is not None})
+            trend_counts.forget_items_days(conn, [p["id"] for p in photos], now)
             alerts.evaluate(conn, settings, db.get_listing(conn, ref), photos, found, now)
 
 
@@ -98,6 +101,7 @@ def on_items_changed(store: Store, item_ids: list[str]) -> None:
         return
     with store.write() as conn:
         stored_risk.refresh(conn, db.owners_of_items(conn, item_ids))
+        trend_counts.forget_items_days(conn, item_ids)
 
 
 def backfill(store: Store) -> int:

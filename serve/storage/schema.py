@@ -248,6 +248,20 @@ seller_risk = Table(
     Column("reasons", Text, nullable=False),  # JSON list of words, strongest first
     Column("linked", Text, nullable=False),  # JSON list of {"source", "seller_id", "risk", "why"}
 )
+# Added in schema version 7: the per-day counts of GET /v1/trends for days before today (UTC),
+# filled on first read and dropped for a day when a write changes it (storage/trends.py); a day
+# is rolled up when its ("overall", "") row exists. Today is always counted from the rows.
+trend_days = Table(
+    "trend_days",
+    metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("grp", String(8), primary_key=True),  # overall | source | category
+    Column("key", String(256), primary_key=True),  # the source or category; "" for overall
+    Column("scored", Integer, nullable=False),
+    Column("high", Integer, nullable=False),
+    Column("counterfeit", Integer, nullable=False),
+)
+
 # Sellers riskiest first, with and without a source filter (GET /v1/sellers).
 SELLERS_BY_RISK = Index(
     "ix_seller_risk_rank",

@@ -1,6 +1,7 @@
-"""Schema version 7: seller risk stored (`seller_risk`), and indexes for large databases.
+"""Schema version 7: seller risk stored (`seller_risk`), per-day trend counts of past days
+(`trend_days`), and indexes for large databases.
 
-`seller_risk` starts empty (no row: not computed yet); the server fills it on start
+`trend_days` starts empty and fills on the first GET /v1/trends. `seller_risk` starts empty (no row: not computed yet); the server fills it on start
 (`sellers.stored.backfill`), because the formula lives above the storage layer. Indexes: sellers
 by risk (with and without a source), items by day/source/priority (trends, surge alerts),
 listings by category and last sighting (category surges), alerts newest first, verdicts by day.
@@ -38,6 +39,15 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_seller_risk_source_rank", "seller_risk", ["source", sa.text("risk DESC"), "seller_id"]
+    )
+    op.create_table(
+        "trend_days",
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("grp", sa.String(8), primary_key=True),
+        sa.Column("key", sa.String(256), primary_key=True),
+        sa.Column("scored", sa.Integer(), nullable=False),
+        sa.Column("high", sa.Integer(), nullable=False),
+        sa.Column("counterfeit", sa.Integer(), nullable=False),
     )
     op.create_index("ix_items_day_source_priority", "items", ["created_at", "source", "priority"])
     op.create_index("ix_items_source_priority_day", "items", ["source", "priority", "created_at"])
