@@ -83,8 +83,8 @@ def load_seller_facts(
         )
         .order_by(i.id)
     )
-    if refs is not None:
-        photos = photos.where(li.listing_ref.in_(list(by_ref) or [-1]))
+    if refs is not None:  # the photos of their listings (a join: no long list of listings)
+        photos = photos.join(s.listings, t.id == li.listing_ref).where(owned)
     for r in conn.execute(photos).mappings():
         if r["listing_ref"] in by_ref:
             by_ref[r["listing_ref"]].photos.append(dict(r))

@@ -109,13 +109,18 @@ def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = maker(s.seller_risk)
+    names = [c.name for c in s.seller_risk.columns if c.name != "seller_ref"]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["seller_ref"], set_={k: stmt.excluded[k] for k in names}
+    )
+    values = []
     for row in rows:
-        values = dict(row)
+        value = dict(row)
         for name in ("evidence", "reasons", "linked"):
-            values[name] = json.dumps(values[name], ensure_ascii=False)
-        stmt = maker(s.seller_risk).values(**values)
-        update = {k: stmt.excluded[k] for k in values if k != "seller_ref"}
-        conn.execute(stmt.on_conflict_do_update(index_elements=["seller_ref"], set_=update))
+            value[name] = json.dumps(value[name], ensure_ascii=False)
+        values.append(value)
+    conn.execute(stmt, values)  # one batched statement (executemany)
 
 
 def missing(conn: Connection, limit: int) -> list[int]:
