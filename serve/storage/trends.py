@@ -126,6 +126,16 @@ def _window(days: int, now: datetime | None) -> tuple[date, date]:
     return today - timedelta(days=days - 1), today
 
 
+def all_kept(conn: Connection, days: int, now: datetime | None = None) -> bool:
+    """Whether every day of the window before today is kept (one small index range count)."""
+    first, today = _window(days, now)
+    t = s.trend_days.c
+    q = select(func.count()).where(
+        t.grp == "overall", t.day >= first.isoformat(), t.day < today.isoformat()
+    )
+    return int(conn.execute(q).scalar_one()) == (today - first).days
+
+
 def roll_up(conn: Connection, days: int, now: datetime | None = None) -> int:
     """Count and keep the days of the window before today that are not kept yet (in a write
     transaction). Returns how many days were added."""

@@ -13,7 +13,7 @@ from counterscan.serve.sellers import service
 from counterscan.serve.settings import Settings
 from counterscan.serve.storage import schema as s
 from counterscan.serve.storage.listings import ListingInput
-from counterscan.serve.storage.trends import roll_up, trends
+from counterscan.serve.storage.trends import all_kept, roll_up, trends
 
 
 def _aged(store: Any, save_item: Any, seed: int, days: int, **fields: Any) -> str:
@@ -26,7 +26,9 @@ def _aged(store: Any, save_item: Any, seed: int, days: int, **fields: Any) -> st
 
 def _kept_and_fresh(store: Any) -> tuple[dict, dict]:
     with store.write() as conn:
+        assert not all_kept(conn, 10)  # each step below changed a past day
         roll_up(conn, 10)
+        assert all_kept(conn, 10)
     with store.read() as conn:
         kept = trends(conn, 10)
         assert conn.execute(select(func.count()).select_from(s.trend_days)).scalar_one() > 0
