@@ -7,8 +7,9 @@ Its reasons are recomputed each time it is seen: `known_counterfeit` (a photo co
 counterfeit, or raised for matching one: similar/), `low_price`, `contact_details`,
 `disguised_brand` (signals.py). Contacts found are kept on the seller: they link sellers.
 The stored risk of the sellers concerned is refreshed in the same transaction (stored.py); a
-verdict or a raised priority refreshes the sellers of its item (`on_items_changed`). Both drop
-the kept trend counts of the past days their photos were scored on (storage/trends.py).
+verdict (`on_verdict`, in its transaction) or a raised priority (`on_items_changed`) refreshes
+the sellers of its item. All three drop the kept trend counts of the past days their photos
+were scored on (storage/trends.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import Connection
 
 from counterscan.serve.sellers import alerts, signals
 from counterscan.serve.sellers import stored as stored_risk
@@ -92,6 +95,12 @@ def record(
             stored_risk.refresh(conn, {r for r in (owner, before) if r is not None})
             trend_counts.forget_items_days(conn, [p["id"] for p in photos], now)
             alerts.evaluate(conn, settings, db.get_listing(conn, ref), photos, found, now)
+
+
+def on_verdict(conn: Connection, item_id: str) -> None:
+    """In the verdict's transaction (Store.add_verdict `then`): its sellers' stored risk."""
+    stored_risk.refresh(conn, db.owners_of_items(conn, [item_id]))
+    trend_counts.forget_items_days(conn, [item_id])
 
 
 def on_items_changed(store: Store, item_ids: list[str]) -> None:

@@ -187,8 +187,14 @@ def post_verdict(
     similar: SimilarDep = None,
 ) -> dict[str, Any]:
     inspector = (body.inspector or "").strip() or who.name
-    item = store.add_verdict(item_id, body.verdict, inspector, body.note, recorded_by=who.name)
-    seller_service.on_items_changed(store, [item.id])  # the stored risk of its sellers
+    item = store.add_verdict(
+        item_id,
+        body.verdict,
+        inspector,
+        body.note,
+        recorded_by=who.name,
+        then=seller_service.on_verdict,  # the stored risk of its sellers, in its transaction
+    )
     if similar is not None:
         # A confirmed counterfeit becomes a reference; queued items matching it move up
         # (after the answer is sent: the scan pages through the whole unreviewed queue).

@@ -75,8 +75,8 @@ def test_stored_risk_equals_a_recomputation(store, save_item) -> None:
             service.record(store, settings, [(info, photos)])
         elif action < 0.85:
             item = rng.choice(items)
-            store.add_verdict(item, rng.choice(("counterfeit", "genuine", "unsure")), "ana")
-            service.on_items_changed(store, [item])
+            verdict = rng.choice(("counterfeit", "genuine", "unsure"))
+            store.add_verdict(item, verdict, "ana", then=service.on_verdict)
         else:
             item = rng.choice(items)
             if store.raise_priority(item, "matches confirmed counterfeit x (near_duplicate)"):
@@ -95,7 +95,7 @@ def test_backfill_on_start(store, save_item) -> None:
         )
         service.record(store, settings, [(info, [item])])
         if n % 2:
-            store.add_verdict(item, "counterfeit", "ana")
+            store.add_verdict(item, "counterfeit", "ana", then=service.on_verdict)
     with store.write() as conn:  # as a database from before schema version 7
         conn.execute(delete(s.seller_risk))
     assert service.backfill(store) == 3
