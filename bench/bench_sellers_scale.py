@@ -86,6 +86,8 @@ def build(url: str, root: Path, args: argparse.Namespace) -> dict[str, Any]:
         n = backfill(store)
         took["stored seller risk (backfill)"] = round(time.perf_counter() - start, 2)
         print(f"  stored seller risk for {n} sellers: {took['stored seller risk (backfill)']} s")
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))  # as autovacuum would by then
         with store.read() as conn:
             counts = {
                 t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())

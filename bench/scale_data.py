@@ -4,9 +4,11 @@
 Shape (all deterministic but the scores and days, drawn with a fixed seed):
 - `sellers` sellers, each on one of six sources; `listings` = 0.8 x items listings spread evenly
   over them (listing l belongs to seller (l x 7919) mod sellers + 1), each in one of 20
-  categories; item g is a photo of listing (g - 1) mod listings + 1, so a quarter of the
-  listings have two photos;
-- photo scores skewed low (u^3): about 5% at priority high; created over the last `days` days;
+  categories; item g is a photo of listing ceil(0.8 g), so a quarter of the listings have two
+  photos, scored together;
+- photos scored evenly over the last `days` days, rows written in the order they arrive (as a
+  running server writes them: a day's photos, listings and links are near each other on disk);
+- photo scores skewed low (u^3): about 5% at priority high;
 - a verdict on every 40th photo (counterfeit when the photo is high or every third, else
   genuine), a day after it was scored;
 - links: every 500th listing also shows a photo of listing l + 7 (another seller), and every
@@ -61,17 +63,19 @@ STEPS: list[tuple[str, str]] = [
             'bench-scale', 'listing-' || l, src, 'https://example.com/l/' || l, t, 640, 480,
             CASE WHEN u >= 0.85 THEN 0 WHEN u >= 0.4 THEN 1 ELSE 2 END, 'unreviewed'
         FROM (
-            SELECT g, (g - 1) % :listings + 1 AS l, power(random(), 3) AS u,
-                now() - random() * make_interval(days => :days) AS t,
-                (CAST(:sources AS text[]))[(((g - 1) % :listings + 1)::bigint * 7919 % :sellers + 1) % 6 + 1]
-                    AS src
-            FROM generate_series(1, :items) g
-        ) x ORDER BY t""",
+            SELECT g, l, power(random(), 3) AS u,
+                now() - make_interval(days => :days) * (1 - g::float8 / :items)
+                    - random() * interval '1 minute' AS t,
+                (CAST(:sources AS text[]))[(l::bigint * 7919 % :sellers + 1) % 6 + 1] AS src
+            FROM (SELECT g, ceil(g * CAST(:listings AS float8) / :items)::int AS l
+                  FROM generate_series(1, :items) g) gl
+        ) x ORDER BY g""",
     ),
     (
         "listing photos",
         """INSERT INTO listing_items (listing_ref, item_id)
-        SELECT l.id, i.id FROM items i JOIN listings l ON l.listing_id = i.listing_id""",
+        SELECT l.id, i.id FROM items i JOIN listings l ON l.listing_id = i.listing_id
+        ORDER BY i.id""",
     ),
     (
         "reused photos",

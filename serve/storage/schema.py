@@ -268,12 +268,14 @@ SELLERS_BY_RISK = Index(
     seller_risk.c.risk.desc(),
     seller_risk.c.source,
     seller_risk.c.seller_id,
+    seller_risk.c.seller_ref,  # a page far down is found in the index alone
 )
 SELLERS_BY_SOURCE_RISK = Index(
     "ix_seller_risk_source_rank",
     seller_risk.c.source,
     seller_risk.c.risk.desc(),
     seller_risk.c.seller_id,
+    seller_risk.c.seller_ref,
 )
 
 listings = Table(

@@ -146,13 +146,14 @@ def ranked(
     if source is not None:
         where.append(r.source == source)
     total = conn.execute(select(func.count()).select_from(s.seller_risk).where(*where))
+    order = (r.risk.desc(), r.source, r.seller_id)
+    # The page's ids first, from the index alone (rows skipped by offset are never read).
+    ids = select(r.seller_ref).where(*where).order_by(*order).limit(limit).offset(offset)
     page = (
         select(s.seller_risk, s.sellers.c.name, s.sellers.c.first_seen, s.sellers.c.last_seen)
         .join(s.sellers, s.sellers.c.id == r.seller_ref)
-        .where(*where)
-        .order_by(r.risk.desc(), r.source, r.seller_id)
-        .limit(limit)
-        .offset(offset)
+        .where(r.seller_ref.in_(ids.scalar_subquery()))
+        .order_by(*order)
     )
     return [_decoded(row) for row in conn.execute(page)], int(total.scalar_one())
 

@@ -35,10 +35,14 @@ def upgrade() -> None:
         sa.Column("linked", sa.Text(), nullable=False),
     )
     op.create_index(
-        "ix_seller_risk_rank", "seller_risk", [sa.text("risk DESC"), "source", "seller_id"]
+        "ix_seller_risk_rank",
+        "seller_risk",
+        [sa.text("risk DESC"), "source", "seller_id", "seller_ref"],
     )
     op.create_index(
-        "ix_seller_risk_source_rank", "seller_risk", ["source", sa.text("risk DESC"), "seller_id"]
+        "ix_seller_risk_source_rank",
+        "seller_risk",
+        ["source", sa.text("risk DESC"), "seller_id", "seller_ref"],
     )
     op.create_table(
         "trend_days",
