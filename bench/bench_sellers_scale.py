@@ -145,6 +145,47 @@ def measure(url: str, paths: list[str], n: int, warmup: int = 3) -> dict[str, An
     return common.latency_stats(times)
 
 
+def write_path(url: str, root: Path, sellers: list[tuple[str, str]], n: int) -> dict[str, Any]:
+    """In-process: record n new listings of existing sellers (a new photo each), as the scoring
+    pipeline does: stored risk refresh, trend days, the four alert rules (surge included)."""
+    from datetime import UTC, datetime
+
+    from counterscan.serve.sellers.service import record
+    from counterscan.serve.settings import Settings
+    from counterscan.serve.storage import Store
+    from counterscan.serve.storage.fields import new_item_id
+    from counterscan.serve.storage.listings import ListingInput
+
+    store = Store(url, root / "store").open()
+    settings = Settings(model=None)
+    rng = random.Random(7)
+    times = []
+    try:
+        for k in range(n):
+            item = new_item_id()
+            with store.write() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO items (id, sha256, phash, score, priority, model_version, "
+                        "source, created_at, width, height, priority_rank, status) VALUES "
+                        "(:id, :sha, '0000000000000000', 0.95, 'high', 'bench-scale', :src, "
+                        ":now, 640, 480, 0, 'unreviewed')"
+                    ),
+                    {"id": item, "sha": item * 2, "src": "", "now": datetime.now(UTC)},
+                )
+            source, seller_id = rng.choice(sellers)
+            info = ListingInput(
+                source, f"bench-new-{k}", seller_id=seller_id, category="category-03",
+                title="N.i.k.e", text="zalo 0912345678",
+            )  # fmt: skip
+            start = time.perf_counter()
+            record(store, settings, [(info, [item])])
+            times.append((time.perf_counter() - start) * 1000)
+    finally:
+        store.close()
+    return common.latency_stats(times)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg-url", default=os.environ.get("COUNTERSCAN_TEST_PG_URL"))
@@ -196,6 +237,9 @@ def main() -> int:
                 ]
             finally:
                 server.stop()
+            report["write_path_record_listing"] = write_path(
+                url, root, built["sellers"], args.requests
+            )
     finally:
         if not args.keep:
             drop_database(args.pg_url, args.db_name)
@@ -217,6 +261,8 @@ def main() -> int:
     print(
         f"\ntarget: every p99 < {TARGET_MS:.0f} ms; worst {worst:.1f} ms (ratio {common.ratio(worst, TARGET_MS)})"
     )
+    w = report["write_path_record_listing"]
+    print(f"record one listing (in-process): p50 {w['p50_ms']} ms, p99 {w['p99_ms']} ms")
     common.write_result("sellers_scale", report, args.json)
     return 0
 

@@ -65,10 +65,15 @@ def _why(shared: set[tuple[str, str]]) -> list[str]:
     return sorted({photo_why(v) if k == "photo" else contact_why(k, v) for k, v in shared})
 
 
-def _link_pass(conn: Connection, refs: Collection[int]) -> None:
+def _link_pass(
+    conn: Connection, refs: Collection[int], known: dict[int, dict] | None = None
+) -> None:
     """Recompute risk, reasons and linked of `refs` from their stored own part and the stored
-    base_risk of their neighbours (computing the own part of any not stored yet)."""
-    network = db.neighbours(conn, refs)
+    base_risk of their neighbours (computing the own part of any not stored yet). `known`:
+    neighbours already looked up for some of them."""
+    known = known or {}
+    network = {ref: known[ref] for ref in refs if ref in known}
+    network.update(db.neighbours(conn, [r for r in refs if r not in known]))
     others = {b for by in network.values() for b in by}
     rows = db.stored(conn, set(refs) | others)
     if unknown := (set(refs) | others) - set(rows):
@@ -100,8 +105,11 @@ def refresh(conn: Connection, refs: Iterable[int]) -> None:
     before = db.stored(conn, changed)
     was_linked = db.linked_refs(conn, list(before.values()))
     _own_rows(conn, changed)
-    now_linked = {b for by in db.neighbours(conn, changed).values() for b in by}
-    _link_pass(conn, changed | was_linked | now_linked)
+    network = db.neighbours(conn, changed)
+    now_linked = {b for by in network.values() for b in by}
+    _link_pass(
+        conn, changed | was_linked | now_linked, known={r: network.get(r, {}) for r in changed}
+    )
 
 
 def backfill(conn: Connection, batch: int = BACKFILL_BATCH) -> int:

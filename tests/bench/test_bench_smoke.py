@@ -95,6 +95,7 @@ def test_bench_sellers_scale_quick(tmp_path: Path, onnx_model_path: Path) -> Non
     assert {"sellers first page", "seller detail", "trends days=90", "alerts"} <= set(timed)
     assert all(r["n"] == 10 and r["p99_ms"] >= r["p50_ms"] > 0 for r in timed.values())
     assert report["targets"]["worst_p99_ms"]["target_max"] == 200.0
+    assert report["write_path_record_listing"]["n"] == 10
     from sqlalchemy import create_engine, text
 
     from counterscan.serve.storage.db import normalise_url
