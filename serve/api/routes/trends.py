@@ -35,9 +35,9 @@ async def get_trends(
 
 def _read(store: Store, days: int) -> dict[str, Any]:
     with store.read() as conn:
-        kept = all_kept(conn, days)
-    if not kept:  # past days are counted once, then kept (storage/trends.py)
-        with store.write() as conn:
-            roll_up(conn, days)
+        if all_kept(conn, days):
+            return trends(conn, days)
+    with store.write() as conn:  # past days are counted once, then kept (storage/trends.py)
+        roll_up(conn, days)
     with store.read() as conn:
         return trends(conn, days)
