@@ -41,6 +41,7 @@ from counterscan.serve.inference.reload import install_sighup, remove_sighup
 from counterscan.serve.inference.served import ServedModel
 from counterscan.serve.metrics import Metrics, MetricsMiddleware
 from counterscan.serve.pipeline.scoring import Scoring
+from counterscan.serve.sellers import service as seller_service
 from counterscan.serve.sellers.webhook import WebhookSender
 from counterscan.serve.settings import Settings, load_settings
 from counterscan.serve.similar.matching import MatchConfig
@@ -68,6 +69,9 @@ def create_app(
         scoring = Scoring(model, settings, metrics)
         try:
             follower = await anyio.to_thread.run_sync(_similar_cases, settings, opened, metrics)
+            # Sellers without a stored risk (a database from before schema version 7).
+            if backfilled := await anyio.to_thread.run_sync(seller_service.backfill, opened):
+                log.info("seller risk computed for %d sellers", backfilled)
         except BaseException:
             await _stop(model, scoring, opened)
             raise
@@ -155,6 +159,7 @@ def _similar_cases(settings: Settings, store: Store, metrics: Metrics) -> Verdic
     gauge = metrics.similar_verdict.labels(str(os.getpid()))
     follower = VerdictFollower(cases, store, settings.similar_sync_seconds, gauge.set)
     cases.rescan_later = follower.later
+    cases.on_raised = seller_service.on_items_changed  # raised items: their sellers' risk
     follower.load()
     return follower
 

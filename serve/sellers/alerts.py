@@ -10,7 +10,9 @@ stored once with its evidence (storage/alerts.py). Thresholds: settings.py `aler
 - surge: today's (UTC) count of items at priority high from one source, or in one category,
   exceeds mean + `alert_surge_sigmas` (3) x the standard deviation of the previous
   `alert_surge_days` (7) daily counts (zeros included), and is at least `alert_surge_min` (5).
-  Once per source or category and day. `now` is injectable for tests.
+  Once per source or category and day. `now` is injectable for tests. Bounded by indexes:
+  items (source, priority, created_at), listings (category, last_seen) (a listing is last seen
+  no earlier than its photos were scored).
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ def _surges(conn: Connection, settings: Settings, listing: dict[str, Any], now: 
             )
         )
     if listing["category"]:
-        cat = select(i.id, i.created_at).select_from(s.items.join(s.listing_items, li.item_id == i.id).join(s.listings, lt.id == li.listing_ref)).where(lt.category == listing["category"]).distinct()  # fmt: skip
+        cat = select(i.id, i.created_at).select_from(s.items.join(s.listing_items, li.item_id == i.id).join(s.listings, lt.id == li.listing_ref)).where(lt.category == listing["category"], lt.last_seen >= start).distinct()  # fmt: skip
         groups.append(("category", listing["category"], cat))
     for group, key, query in groups:
         q = query.where(i.priority == HIGH, i.created_at >= start, i.created_at < end)

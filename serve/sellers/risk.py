@@ -15,6 +15,9 @@ one strong piece of evidence is enough, several weak ones add up, and the result
   more than 0.5: inspectors' verdicts and the listing's words weigh more).
 
 A seller whose photos inspectors confirmed genuine, and none counterfeit, has its risk halved.
+
+The risk is stored on the seller row and kept current as its inputs change (stored.py); `assess`
+below is the same formula computed from scratch, which a test holds the stored values to.
 """
 
 from __future__ import annotations
@@ -30,6 +33,26 @@ KNOWN_COUNTERFEIT = 0.6
 LINK_WEIGHT = 0.5
 MODEL_WEIGHT = 0.5
 GENUINE_FACTOR = 0.5
+
+
+@dataclass
+class Own:
+    """What a seller's own listings say (no links): evidence, counts and its risk alone."""
+
+    evidence: list[tuple[float, str]]
+    high: int
+    counterfeit: int
+    only_genuine: bool
+    listings: int
+
+    @property
+    def base(self) -> float:
+        """The risk without links: what linked sellers see of this one (rounded as shown)."""
+        return round(
+            _noisy_or([e for e, _ in self.evidence])
+            * (GENUINE_FACTOR if self.only_genuine else 1.0),
+            4,
+        )
 
 
 @dataclass
@@ -49,8 +72,8 @@ def _noisy_or(evidence: list[float]) -> float:
     return 1.0 - left
 
 
-def own_evidence(f: SellerFacts) -> tuple[list[tuple[float, str]], int, int, bool]:
-    """(evidence with its reason, high listings, confirmed counterfeit photos, any genuine)."""
+def own_evidence(f: SellerFacts) -> Own:
+    """The evidence of the seller's own listings, with its reasons."""
     photos = [p for listing in f.listings for p in listing.photos]
     counterfeit = [p for p in photos if p["verdict"] == "counterfeit"]
     bad_listings = sum(
@@ -74,11 +97,19 @@ def own_evidence(f: SellerFacts) -> tuple[list[tuple[float, str]], int, int, boo
     if f.listings:
         mean = sum(listing.score for listing in f.listings) / len(f.listings)
         out.append((MODEL_WEIGHT * mean, f"mean photo score of its listings {mean:.2f}"))
-    return out, high, len(counterfeit), genuine and not counterfeit
+    return Own(out, high, len(counterfeit), genuine and not counterfeit, len(f.listings))
+
+
+def photo_why(sha256: str) -> str:
+    return f"same photo {sha256[:12]}"
+
+
+def contact_why(kind: str, value: str) -> str:
+    return f"same {kind} {value}"
 
 
 def links(sellers: dict[int, SellerFacts]) -> dict[int, dict[int, list[str]]]:
-    """For each seller, the others it shares a contact or a photo with, and why."""
+    """For each seller, the others it shares a contact or a photo with, and why (sorted)."""
     shared: dict[tuple[str, str], set[int]] = defaultdict(set)
     for ref, f in sellers.items():
         for kind, value in f.contacts:
@@ -90,45 +121,50 @@ def links(sellers: dict[int, SellerFacts]) -> dict[int, dict[int, list[str]]]:
     for (kind, value), refs in shared.items():
         if len(refs) < 2:
             continue
-        why = f"same photo {value[:12]}" if kind == "photo" else f"same {kind} {value}"
+        why = photo_why(value) if kind == "photo" else contact_why(kind, value)
         for a in refs:
             for b in refs - {a}:
                 out[a][b].append(why)
-    return out
+    return {a: {b: sorted(set(w)) for b, w in by.items()} for a, by in out.items()}
+
+
+def combine(own: Own, linked: list[dict[str, Any]]) -> tuple[float, list[str], list[dict]]:
+    """The risk and reasons from a seller's own evidence and the sellers linked to it (each
+    {"source", "seller_id", "risk": its base, "why"}); linked comes back worst first."""
+    linked = sorted(linked, key=lambda x: (-x["risk"], x["source"], x["seller_id"]))
+    evidence = list(own.evidence)
+    if linked:
+        worst = linked[0]
+        evidence.append((
+            LINK_WEIGHT * worst["risk"],
+            f"linked to {worst['source']}/{worst['seller_id']} (risk {worst['risk']:.2f}): "
+            + "; ".join(worst["why"]),
+        ))  # fmt: skip
+    risk = _noisy_or([e for e, _ in evidence])
+    reasons = [why for e, why in sorted(evidence, key=lambda x: -x[0]) if e > 0]
+    if own.only_genuine:
+        risk *= GENUINE_FACTOR
+        reasons.append("photos confirmed genuine: risk halved")
+    return round(risk, 4), reasons, linked
 
 
 def assess(sellers: dict[int, SellerFacts]) -> list[Assessed]:
-    """Every seller with its risk and reasons, riskiest first (ties: source, seller_id)."""
+    """Every seller with its risk and reasons, riskiest first (ties: source, seller_id),
+    computed from scratch (the stored values must equal these)."""
     own = {ref: own_evidence(f) for ref, f in sellers.items()}
-    base = {
-        ref: _noisy_or([e for e, _ in ev]) * (GENUINE_FACTOR if ok else 1.0)
-        for ref, (ev, _, _, ok) in own.items()
-    }
     network = links(sellers)
     out = []
     for ref, f in sellers.items():
-        evidence, high, counterfeit, only_genuine = own[ref]
         linked = [
             {
                 "source": sellers[other].source,
                 "seller_id": sellers[other].seller_id,
-                "risk": round(base[other], 4),
+                "risk": own[other].base,
                 "why": why,
             }
-            for other, why in sorted(network.get(ref, {}).items(), key=lambda kv: -base[kv[0]])
+            for other, why in network.get(ref, {}).items()
         ]
-        if linked:
-            worst = linked[0]
-            evidence.append((
-                LINK_WEIGHT * worst["risk"],
-                f"linked to {worst['source']}/{worst['seller_id']} (risk {worst['risk']:.2f}): "
-                + "; ".join(worst["why"]),
-            ))  # fmt: skip
-        risk = _noisy_or([e for e, _ in evidence])
-        reasons = [why for e, why in sorted(evidence, key=lambda x: -x[0]) if e > 0]
-        if only_genuine:
-            risk *= GENUINE_FACTOR
-            reasons.append("photos confirmed genuine: risk halved")
-        out.append(Assessed(f, round(risk, 4), reasons, high, counterfeit, linked))
+        risk, reasons, linked = combine(own[ref], linked)
+        out.append(Assessed(f, risk, reasons, own[ref].high, own[ref].counterfeit, linked))
     out.sort(key=lambda a: (-a.risk, a.facts.source, a.facts.seller_id))
     return out

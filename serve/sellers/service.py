@@ -6,6 +6,10 @@ average would let a seller dilute a fake among honest pictures.
 Its reasons are recomputed each time it is seen: `known_counterfeit` (a photo confirmed
 counterfeit, or raised for matching one: similar/), `low_price`, `contact_details`,
 `disguised_brand` (signals.py). Contacts found are kept on the seller: they link sellers.
+The stored risk of the sellers concerned is refreshed in the same transaction (stored.py); a
+verdict (`on_verdict`, in its transaction) or a raised priority (`on_items_changed`) refreshes
+the sellers of its item. All three drop the kept trend counts of the past days their photos
+were scored on (storage/trends.py).
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from counterscan.serve.sellers import alerts, signals
-from counterscan.serve.sellers.risk import Assessed, assess
+from counterscan.serve.sellers import stored as stored_risk
 from counterscan.serve.settings import Settings
 from counterscan.serve.storage import Store
 from counterscan.serve.storage import listings as db
+from counterscan.serve.storage import trends as trend_counts
 from counterscan.serve.storage.listings import ListingInput
-from counterscan.serve.storage.seller_facts import load_seller_facts
 
 
 def known_counterfeit_reason(photos: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -48,6 +54,7 @@ def record(
     for info, item_ids in groups:
         with store.write() as conn:
             seller_ref = None
+            before = db.listing_owner(conn, info.source, info.listing_id)
             if info.seller_id is not None:
                 seller_ref = db.upsert_seller(
                     conn, info.source, info.seller_id, info.seller_name, now
@@ -85,11 +92,28 @@ def record(
             owner = stored["seller_ref"]
             if owner is not None and contacts:
                 db.add_contacts(conn, owner, contacts)
+            stored_risk.refresh(conn, {r for r in (owner, before) if r is not None})
+            trend_counts.forget_items_days(conn, [p["id"] for p in photos], now)
             alerts.evaluate(conn, settings, db.get_listing(conn, ref), photos, found, now)
 
 
-def assessed_sellers(store: Store) -> list[Assessed]:
-    """Every seller with its risk, riskiest first (risk.py); blocking: a thread."""
-    with store.read() as conn:
-        facts = load_seller_facts(conn)
-    return assess(facts)
+def on_verdict(conn: Connection, item_id: str) -> None:
+    """In the verdict's transaction (Store.add_verdict `then`): its sellers' stored risk."""
+    stored_risk.refresh(conn, db.owners_of_items(conn, [item_id]))
+    trend_counts.forget_items_days(conn, [item_id])
+
+
+def on_items_changed(store: Store, item_ids: list[str]) -> None:
+    """After a verdict or a raised priority: refresh the stored risk of the sellers whose
+    listings show these items (blocking: a thread)."""
+    if not item_ids:
+        return
+    with store.write() as conn:
+        stored_risk.refresh(conn, db.owners_of_items(conn, item_ids))
+        trend_counts.forget_items_days(conn, item_ids)
+
+
+def backfill(store: Store) -> int:
+    """Compute the stored risk of sellers that have none (on start; blocking: a thread)."""
+    with store.write() as conn:
+        return stored_risk.backfill(conn)

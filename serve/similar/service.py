@@ -63,6 +63,8 @@ class SimilarCases:
         # Set by the app to sync.VerdictFollower.later: the second re-flag scan, once every
         # process has caught up with a new counterfeit verdict.
         self.rescan_later: Callable[[Photo, datetime], None] | None = None
+        # Set by the app to the sellers' hook: items a re-flag raised change their sellers' risk.
+        self.on_raised: Callable[[Store, list[str]], None] | None = None
         self.job = ReflagJob(self.reflag)  # the bounded background re-flag (reflag.py)
 
     def __len__(self) -> int:
@@ -162,6 +164,8 @@ class SimilarCases:
                 len(unreadable),
                 ", ".join(sorted(unreadable)[:5]),
             )
+        if done and self.on_raised is not None:
+            self.on_raised(store, done)
         if done:
             log.info(
                 "similar cases: %d queued items match new counterfeit(s) %s",

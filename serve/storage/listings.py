@@ -123,6 +123,25 @@ def upsert_listing(
     return ref
 
 
+def listing_owner(conn: Connection, source: str, listing_id: str) -> int | None:
+    """The seller row id the listing belongs to now (None: none, or no such listing)."""
+    t = s.listings.c
+    q = select(t.seller_ref).where(t.source == source, t.listing_id == listing_id)
+    return conn.execute(q).scalar()
+
+
+def owners_of_items(conn: Connection, item_ids: list[str]) -> set[int]:
+    """The sellers whose listings show any of these items."""
+    li, t = s.listing_items.c, s.listings.c
+    q = (
+        select(t.seller_ref)
+        .join(s.listing_items, li.listing_ref == t.id)
+        .where(li.item_id.in_(item_ids), t.seller_ref.is_not(None))
+        .distinct()
+    )
+    return {int(r) for r in conn.execute(q).scalars()}
+
+
 def get_listing(conn: Connection, listing_ref: int) -> dict[str, Any]:
     row = conn.execute(select(s.listings).where(s.listings.c.id == listing_ref)).mappings().one()
     return dict(row)

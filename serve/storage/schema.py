@@ -47,7 +47,7 @@ from sqlalchemy.types import TypeDecorator
 
 from counterscan.contract import BANDS
 
-SCHEMA_VERSION = 6  # the newest revision in migrations/versions/ (a test keeps them equal)
+SCHEMA_VERSION = 7  # the newest revision in migrations/versions/ (a test keeps them equal)
 
 PRIORITIES = BANDS  # queue order
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
@@ -117,6 +117,9 @@ items = Table(
     Index("ix_items_listing_id", "listing_id"),
     Index("ix_items_source", "source"),
     Index("ix_items_created_at", "created_at"),
+    # Added in schema version 7: trends per day and source, surge alerts per source.
+    Index("ix_items_day_source_priority", "created_at", "source", "priority"),
+    Index("ix_items_source_priority_day", "source", "priority", "created_at"),
 )
 
 # The inspection queue: status filter, then its exact sort order.
@@ -141,6 +144,7 @@ verdicts = Table(
     # Added in schema version 3: the API key's name that sent the verdict, when `inspector`
     # names someone else (a shared team key, an inspector typing a colleague's name).
     Column("recorded_by", String(128)),
+    Index("ix_verdicts_created_at", "created_at"),  # schema version 7: trends
 )
 
 # Added in schema version 3: the same image submitted again (answered from the stored result)
@@ -226,6 +230,53 @@ sellers = Table(
     Column("last_seen", UTCDateTime, nullable=False),
     UniqueConstraint("source", "seller_id", name="uq_sellers_source_seller_id"),
 )
+# Added in schema version 7: each seller's risk and what it is made of, kept current as its
+# listings, verdicts and links change (sellers/stored.py); no row: not computed yet. Source and
+# seller_id are copied from `sellers` (they never change) so one index gives the ranking.
+seller_risk = Table(
+    "seller_risk",
+    metadata,
+    Column("seller_ref", Integer, ForeignKey("sellers.id"), primary_key=True),
+    Column("source", String(128), nullable=False),
+    Column("seller_id", String(256), nullable=False),
+    Column("risk", Float, nullable=False),
+    Column("base_risk", Float, nullable=False),  # without links: what linked sellers see
+    Column("listing_count", Integer, nullable=False),
+    Column("high_listings", Integer, nullable=False),
+    Column("confirmed_counterfeit", Integer, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: own evidence [[weight, why]], only_genuine
+    Column("reasons", Text, nullable=False),  # JSON list of words, strongest first
+    Column("linked", Text, nullable=False),  # JSON list of {"source", "seller_id", "risk", "why"}
+)
+# Added in schema version 7: the per-day counts of GET /v1/trends for days before today (UTC),
+# filled on first read and dropped for a day when a write changes it (storage/trends.py); a day
+# is rolled up when its ("overall", "") row exists. Today is always counted from the rows.
+trend_days = Table(
+    "trend_days",
+    metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("grp", String(8), primary_key=True),  # overall | source | category
+    Column("key", String(256), primary_key=True),  # the source or category; "" for overall
+    Column("scored", Integer, nullable=False),
+    Column("high", Integer, nullable=False),
+    Column("counterfeit", Integer, nullable=False),
+)
+
+# Sellers riskiest first, with and without a source filter (GET /v1/sellers).
+SELLERS_BY_RISK = Index(
+    "ix_seller_risk_rank",
+    seller_risk.c.risk.desc(),
+    seller_risk.c.source,
+    seller_risk.c.seller_id,
+    seller_risk.c.seller_ref,  # a page far down is found in the index alone
+)
+SELLERS_BY_SOURCE_RISK = Index(
+    "ix_seller_risk_source_rank",
+    seller_risk.c.source,
+    seller_risk.c.risk.desc(),
+    seller_risk.c.seller_id,
+    seller_risk.c.seller_ref,
+)
 
 listings = Table(
     "listings",
@@ -246,6 +297,7 @@ listings = Table(
     UniqueConstraint("source", "listing_id", name="uq_listings_source_listing_id"),
     Index("ix_listings_seller_ref", "seller_ref"),
     Index("ix_listings_category", "category"),
+    Index("ix_listings_category_last_seen", "category", "last_seen"),  # version 7: surges
 )
 
 listing_items = Table(
@@ -280,6 +332,7 @@ alerts = Table(
     Column("acknowledged_by", String(128)),
     UniqueConstraint("dedupe_key", name="uq_alerts_dedupe_key"),
     Index("ix_alerts_created_at", "created_at"),
+    Index("ix_alerts_newest", "created_at", "id"),  # schema version 7: newest first
 )
 
 # Webhook delivery (sellers/webhook.py): one row per alert, written with it, so none is lost.

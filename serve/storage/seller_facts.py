@@ -1,20 +1,23 @@
 """What seller risk is computed from, read in four plain queries: sellers, their listings, the
 photos of those listings with their current verdicts, and the sellers' contacts.
 
-Read whole on each request (sellers/risk.py ranks them in Python): simple and exact; a cache or
-a stored risk column is the next step for very large databases.
+Read for the sellers whose risk is refreshed (sellers/stored.py), or for all of them when the
+risk is recomputed from scratch (sellers/risk.assess, the reference the stored values equal).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, true
 
 from counterscan.serve.storage import schema as s
+
+CHUNK = 500  # sellers per query: bounded IN lists
 
 
 @dataclass
@@ -44,15 +47,26 @@ class SellerFacts:
     contacts: list[tuple[str, str]] = field(default_factory=list)
 
 
-def load_seller_facts(conn: Connection) -> dict[int, SellerFacts]:
-    """Every seller with its listings, their photos and its contacts, by seller row id."""
+def load_seller_facts(
+    conn: Connection, refs: Collection[int] | None = None
+) -> dict[int, SellerFacts]:
+    """The sellers `refs` (None: every seller) with their listings, the listings' photos and
+    the sellers' contacts, by seller row id."""
+    if refs is not None and len(refs) > CHUNK:
+        out: dict[int, SellerFacts] = {}
+        ordered = sorted(refs)
+        for n in range(0, len(ordered), CHUNK):
+            out.update(load_seller_facts(conn, ordered[n : n + CHUNK]))
+        return out
+    pick = s.sellers.c.id.in_(list(refs)) if refs is not None else true()
     sellers = {
         r.id: SellerFacts(r.id, r.source, r.seller_id, r.name, r.first_seen, r.last_seen)
-        for r in conn.execute(select(s.sellers))
+        for r in conn.execute(select(s.sellers).where(pick))
     }
     t = s.listings.c
+    owned = t.seller_ref.in_(list(refs)) if refs is not None else t.seller_ref.is_not(None)
     by_ref: dict[int, ListingFacts] = {}
-    for r in conn.execute(select(s.listings).where(t.seller_ref.is_not(None)).order_by(t.id)):
+    for r in conn.execute(select(s.listings).where(owned).order_by(t.id)):
         listing = ListingFacts(
             r.id, r.source, r.listing_id, r.url, r.title, r.price, r.category, r.score,
             json.loads(r.reasons), r.last_seen,
@@ -69,11 +83,15 @@ def load_seller_facts(conn: Connection) -> dict[int, SellerFacts]:
         )
         .order_by(i.id)
     )
+    if refs is not None:  # the photos of their listings (a join: no long list of listings)
+        photos = photos.join(s.listings, t.id == li.listing_ref).where(owned)
     for r in conn.execute(photos).mappings():
         if r["listing_ref"] in by_ref:
             by_ref[r["listing_ref"]].photos.append(dict(r))
     contacts: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for r in conn.execute(select(s.seller_contacts).order_by(s.seller_contacts.c.value)):
+    c = s.seller_contacts.c
+    mine = c.seller_ref.in_(list(refs)) if refs is not None else true()
+    for r in conn.execute(select(s.seller_contacts).where(mine).order_by(c.value)):
         contacts[r.seller_ref].append((r.kind, r.value))
     for ref, found in contacts.items():
         if ref in sellers:

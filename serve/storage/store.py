@@ -14,7 +14,7 @@ connections), and several processes may share one database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -335,10 +335,12 @@ class Store:
         *,
         recorded_by: str | None = None,
         at: datetime | None = None,
+        then: Callable[[Connection, str], None] | None = None,
     ) -> ItemRecord:
         """Append a verdict; it becomes the current one. Returns the item with its history.
         `recorded_by`: who sent it (the API key's name), kept for audit next to `inspector`.
-        `at`: now, unless a script replays history."""
+        `at`: now, unless a script replays history. `then(conn, item_id)`: what else must change
+        with it, in the same transaction (the stored risk of its sellers: sellers/stored.py)."""
         if verdict not in s.VERDICTS:
             raise CounterscanError(f"unknown verdict {verdict!r} (use {', '.join(s.VERDICTS)})")
         inspector = check_text("inspector", (inspector or "").strip(), required=True) or ""
@@ -367,6 +369,8 @@ class Store:
                 .where(s.items.c.id == item_id)
                 .values(status="reviewed", verdict_id=verdict_id)
             )
+            if then is not None:
+                then(conn, item_id)
             item = load_item(conn, item_id)
         assert item is not None
         return item

@@ -76,3 +76,32 @@ def test_bench_service_quick(tmp_path: Path, onnx_model_path: Path) -> None:
         "single_p99_8_clients_ms",
         "server_peak_rss_mb",
     }
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(600)
+def test_bench_sellers_scale_quick(tmp_path: Path, onnx_model_path: Path) -> None:
+    """On the test PostgreSQL server: its own database, built, timed and dropped."""
+    base = os.environ.get("COUNTERSCAN_TEST_PG_URL")
+    if not base:
+        pytest.skip("COUNTERSCAN_TEST_PG_URL is not set (run `export ...=$(.ci/postgres.sh)`)")
+    name = f"counterscan_scale_test_{os.getpid()}"
+    report = run_script(
+        "bench_sellers_scale.py", tmp_path, "--model", str(onnx_model_path), "--db-name", name
+    )
+    assert report["rows"]["items"] == 20_000 and report["rows"]["sellers"] == 1_000
+    assert report["rows"]["seller_risk"] == 1_000  # every seller's risk stored
+    timed = {r["endpoint"]: r for r in report["rows_timed"]}
+    assert {"sellers first page", "seller detail", "trends days=90", "alerts"} <= set(timed)
+    assert all(r["n"] == 10 and r["p99_ms"] >= r["p50_ms"] > 0 for r in timed.values())
+    assert report["targets"]["worst_p99_ms"]["target_max"] == 200.0
+    assert report["write_path_record_listing"]["n"] == 10
+    from sqlalchemy import create_engine, text
+
+    from counterscan.serve.storage.db import normalise_url
+
+    engine = create_engine(normalise_url(base))
+    with engine.connect() as conn:  # dropped at the end (no --keep)
+        left = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        assert left.first() is None
+    engine.dispose()

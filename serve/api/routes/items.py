@@ -31,6 +31,7 @@ from counterscan.serve.api import schemas as m
 from counterscan.serve.api.deps import ScoringDep, StoreDep
 from counterscan.serve.api.errors import error_responses
 from counterscan.serve.api.security import Principal, require_role
+from counterscan.serve.sellers import service as seller_service
 from counterscan.serve.similar.service import SimilarDep
 from counterscan.serve.storage import ItemNotFound, ItemRecord, Store
 from counterscan.serve.storage.cursor import MAX_CURSOR
@@ -194,7 +195,14 @@ def post_verdict(
     similar: SimilarDep = None,
 ) -> dict[str, Any]:
     inspector = (body.inspector or "").strip() or who.name
-    item = store.add_verdict(item_id, body.verdict, inspector, body.note, recorded_by=who.name)
+    item = store.add_verdict(
+        item_id,
+        body.verdict,
+        inspector,
+        body.note,
+        recorded_by=who.name,
+        then=seller_service.on_verdict,  # the stored risk of its sellers, in its transaction
+    )
     if similar is not None:
         # A confirmed counterfeit becomes a reference; queued items matching it move up
         # (by a bounded background job, similar/reflag.py: the answer never waits for it).

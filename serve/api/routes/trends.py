@@ -14,7 +14,7 @@ from counterscan.serve.api.deps import StoreDep
 from counterscan.serve.api.errors import error_responses
 from counterscan.serve.api.security import Principal, require_role
 from counterscan.serve.storage import Store
-from counterscan.serve.storage.trends import MAX_DAYS, trends
+from counterscan.serve.storage.trends import MAX_DAYS, all_kept, roll_up, trends
 
 router = APIRouter(prefix="/v1", tags=["sellers"])
 
@@ -34,5 +34,10 @@ async def get_trends(
 
 
 def _read(store: Store, days: int) -> dict[str, Any]:
+    with store.read() as conn:
+        if all_kept(conn, days):
+            return trends(conn, days)
+    with store.write() as conn:  # past days are counted once, then kept (storage/trends.py)
+        roll_up(conn, days)
     with store.read() as conn:
         return trends(conn, days)
