@@ -112,6 +112,9 @@ def _move_back(db_path: Path, days_back: dict[str, int]) -> None:
                 "UPDATE items SET created_at = ? WHERE id = ?",
                 (day.isoformat() + stamp[10:], item_id),
             )
+        # Counts of past days are kept once counted (storage/trends.py); edits made in SQL
+        # behind the server's back are seen once the kept days are dropped.
+        conn.execute("DELETE FROM trend_days")
 
 
 def _verdict(server: Any, item_id: str, verdict: str) -> None:
