@@ -128,7 +128,7 @@ def test_an_estimated_total_is_shown_as_one(console_server, open_page, photo_byt
     says "≈" and pages by the API's next_cursor, not by the estimate. The server's answer is
     passed through with only the total relabelled (filling a server past the cap would take
     minutes; the labelling itself is tested in tests/serve/storage/test_keyset.py)."""
-    source, ranked = _fill_queue(console_server, photo_bytes, 3, first_seed=600)
+    source, ranked = _fill_queue(console_server, photo_bytes, 3, first_seed=8100)
 
     def relabel(route) -> None:
         body = route.fetch().json()
