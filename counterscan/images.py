@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -46,6 +46,9 @@ class DecodedImage:
     rgb: np.ndarray  # (H, W, 3) uint8, EXIF orientation applied
     format: str  # Pillow's format name, e.g. "JPEG"
     original_size: tuple[int, int]  # (width, height) as stored in the file, before any draft
+    # The same pixels as Pillow decoded them (mode RGB), so that callers who work on them with
+    # Pillow need not copy `rgb` back into an image (serve/pipeline/prepare.py)
+    image: Image.Image | None = field(default=None, compare=False, repr=False)
 
 
 def decode_image(
@@ -100,7 +103,7 @@ def decode_image(
     arr = np.asarray(rgb, dtype=np.uint8)
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ImageDecodeError("unsupported", f"unexpected decoded shape {arr.shape}")
-    return DecodedImage(rgb=arr, format=fmt, original_size=(width, height))
+    return DecodedImage(rgb=arr, format=fmt, original_size=(width, height), image=rgb)
 
 
 def _draft_request(width: int, height: int, target: int) -> tuple[int, int]:
