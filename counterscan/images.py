@@ -133,16 +133,23 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def resize_to_square(rgb: np.ndarray, size: int) -> np.ndarray:
-    """(H, W, 3) uint8 -> (size, size, 3) uint8: centre-crop to a square, then resize.
+def resize_to_square(rgb: np.ndarray | Image.Image, size: int) -> np.ndarray:
+    """(H, W, 3) uint8 (or the same pixels as an RGB image: no copy into Pillow) -> (size,
+    size, 3) uint8: centre-crop to a square, then resize.
 
     The crop keeps the middle of the photo (where listing photos put the product) and keeps
     the aspect ratio, so shapes the model has learned are not stretched.
     """
-    h, w = rgb.shape[:2]
+    if isinstance(rgb, Image.Image):
+        w, h = rgb.size
+    else:
+        h, w = rgb.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    square = Image.fromarray(rgb[top : top + side, left : left + side])
+    if isinstance(rgb, Image.Image):
+        square = rgb.crop((left, top, left + side, top + side))
+    else:
+        square = Image.fromarray(rgb[top : top + side, left : left + side])
     if side != size:
         square = square.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(square, dtype=np.uint8)

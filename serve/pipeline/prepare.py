@@ -115,7 +115,7 @@ def prepare(
     return Prepared(
         sha256=sha256 or sha256_bytes(data),
         phash=phash_hex(phash(grey)),
-        model_input=resize_to_square(rgb, input_size),
+        model_input=resize_to_square(rgb if decoded.image is None else decoded.image, input_size),
         width=width,
         height=height,
         format=decoded.format,
