@@ -38,7 +38,7 @@ def _dct_matrix(n: int) -> np.ndarray:
 
 
 def phash(image: Image.Image | np.ndarray) -> int:
-    """64-bit perceptual hash of an image (PIL image or (H, W, 3) uint8 array)."""
+    """64-bit perceptual hash of an image (PIL image, RGB or grey, or (H, W, 3) uint8 array)."""
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
     grey = np.asarray(image.convert("L").resize((32, 32), Image.Resampling.BOX), dtype=np.float64)

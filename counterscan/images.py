@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -46,6 +46,9 @@ class DecodedImage:
     rgb: np.ndarray  # (H, W, 3) uint8, EXIF orientation applied
     format: str  # Pillow's format name, e.g. "JPEG"
     original_size: tuple[int, int]  # (width, height) as stored in the file, before any draft
+    # The same pixels as Pillow decoded them (mode RGB), so that callers who work on them with
+    # Pillow need not copy `rgb` back into an image (serve/pipeline/prepare.py)
+    image: Image.Image | None = field(default=None, compare=False, repr=False)
 
 
 def decode_image(
@@ -100,7 +103,7 @@ def decode_image(
     arr = np.asarray(rgb, dtype=np.uint8)
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ImageDecodeError("unsupported", f"unexpected decoded shape {arr.shape}")
-    return DecodedImage(rgb=arr, format=fmt, original_size=(width, height))
+    return DecodedImage(rgb=arr, format=fmt, original_size=(width, height), image=rgb)
 
 
 def _draft_request(width: int, height: int, target: int) -> tuple[int, int]:
@@ -130,16 +133,23 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def resize_to_square(rgb: np.ndarray, size: int) -> np.ndarray:
-    """(H, W, 3) uint8 -> (size, size, 3) uint8: centre-crop to a square, then resize.
+def resize_to_square(rgb: np.ndarray | Image.Image, size: int) -> np.ndarray:
+    """(H, W, 3) uint8 (or the same pixels as an RGB image: no copy into Pillow) -> (size,
+    size, 3) uint8: centre-crop to a square, then resize.
 
     The crop keeps the middle of the photo (where listing photos put the product) and keeps
     the aspect ratio, so shapes the model has learned are not stretched.
     """
-    h, w = rgb.shape[:2]
+    if isinstance(rgb, Image.Image):
+        w, h = rgb.size
+    else:
+        h, w = rgb.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    square = Image.fromarray(rgb[top : top + side, left : left + side])
+    if isinstance(rgb, Image.Image):
+        square = rgb.crop((left, top, left + side, top + side))
+    else:
+        square = Image.fromarray(rgb[top : top + side, left : left + side])
     if side != size:
         square = square.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(square, dtype=np.uint8)

@@ -110,7 +110,7 @@ def _decode_chunk(
             job.refused = result
             continue
         job.prepared = result
-        job.fingerprint = fingerprint(result.small).to_bytes()
+        job.fingerprint = fingerprint(result.small, result.small_grey).to_bytes()
         if thumbnails:
             job.thumbnail = thumbnail_from_photo(result.small)
 

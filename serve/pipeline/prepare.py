@@ -67,10 +67,12 @@ class Prepared:
     width: int  # of the photo as displayed (EXIF orientation applied), full resolution
     height: int
     format: str  # e.g. "JPEG"
-    # (h, w, 3) the photo shrunk by a whole factor to a long side of THUMB_SIDE..2x that (or as
-    # decoded when smaller): the perceptual hash, the fingerprint and the thumbnail come from
-    # it, so none of them walks the full decode again (bench/README.md, 2026-11-30)
-    small: np.ndarray
+    # The photo shrunk by a whole factor to a long side of THUMB_SIDE..2x that (or as decoded
+    # when smaller), RGB, and its grey copy: the perceptual hash, the fingerprint and the
+    # thumbnail come from them, so none of them walks the full decode again; kept as Pillow
+    # images, which is what all three work on (bench/README.md, 2026-11-30)
+    small: Image.Image
+    small_grey: Image.Image
     photo: np.ndarray | None  # (H', W', 3) the photo at a reduced size: heat map
 
 
@@ -108,15 +110,17 @@ def prepare(
         raise ImageRejected(_STATUS.get(e.kind, 415), str(e)) from None
     rgb = decoded.rgb  # (H', W', 3)
     width, height = _displayed_size(decoded.original_size, rgb.shape[1], rgb.shape[0])
-    small = shrink(rgb, THUMB_SIDE)
+    small = _shrink_image(decoded.image or Image.fromarray(rgb), THUMB_SIDE)
+    grey = small.convert("L")
     return Prepared(
         sha256=sha256 or sha256_bytes(data),
-        phash=phash_hex(phash(small)),
-        model_input=resize_to_square(rgb, input_size),
+        phash=phash_hex(phash(grey)),
+        model_input=resize_to_square(rgb if decoded.image is None else decoded.image, input_size),
         width=width,
         height=height,
         format=decoded.format,
         small=small,
+        small_grey=grey,
         photo=_reduce(rgb, photo_side) if photo_side else None,
     )
 
@@ -154,6 +158,12 @@ def shrink(rgb: np.ndarray, side: int) -> np.ndarray:
     that decode_for_model drafted keeps a long side >= 320 = THUMB_SIDE, so this is always
     enough for the thumbnail: it is the whole picture or more than THUMB_SIDE pixels long."""
     return _box(rgb, max(rgb.shape[:2]) // side)
+
+
+def _shrink_image(image: Image.Image, side: int) -> Image.Image:
+    """`shrink` of a Pillow image, without copying it to an array and back (same pixels)."""
+    factor = max(image.size) // side
+    return image.reduce(factor) if factor >= 2 else image
 
 
 def _box(rgb: np.ndarray, factor: int) -> np.ndarray:

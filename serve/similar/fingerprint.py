@@ -50,10 +50,11 @@ class Fingerprint:
         return cls(grey, hist)
 
 
-def fingerprint(rgb: np.ndarray) -> Fingerprint:
-    """(H, W, 3) uint8 photo, any size (a few hundred pixels is plenty) -> Fingerprint."""
-    img = Image.fromarray(rgb)
-    grey = img.convert("L").resize((SIDE, SIDE), Image.Resampling.BOX)
+def fingerprint(rgb: np.ndarray | Image.Image, grey: Image.Image | None = None) -> Fingerprint:
+    """(H, W, 3) uint8 photo or RGB image, any size (a few hundred pixels is plenty) ->
+    Fingerprint. `grey`: the photo already converted to mode L, when the caller has it."""
+    img = rgb if isinstance(rgb, Image.Image) else Image.fromarray(rgb)
+    grey = (grey or img.convert("L")).resize((SIDE, SIDE), Image.Resampling.BOX)
     small = np.asarray(img.resize((_HIST_SIDE, _HIST_SIDE), Image.Resampling.BOX))
     return Fingerprint(np.asarray(grey, dtype=np.uint8), colour_hist(small))
 

@@ -176,10 +176,11 @@ def thumbnail_jpeg(data: bytes) -> bytes:
     return _encode_thumbnail(Image.fromarray(decoded.rgb))
 
 
-def thumbnail_from_photo(photo: np.ndarray) -> bytes:
-    """The thumbnail JPEG of an already decoded photo, (H, W, 3) uint8 with a long side of at
-    least THUMB_SIDE or the whole picture (the scoring path makes it while it decodes)."""
-    return _encode_thumbnail(Image.fromarray(photo))
+def thumbnail_from_photo(photo: np.ndarray | Image.Image) -> bytes:
+    """The thumbnail JPEG of an already decoded photo, (H, W, 3) uint8 or an RGB image, with a
+    long side of at least THUMB_SIDE or the whole picture (the scoring path makes it while it
+    decodes)."""
+    return _encode_thumbnail(photo if isinstance(photo, Image.Image) else Image.fromarray(photo))
 
 
 def _encode_thumbnail(img: Image.Image) -> bytes:

@@ -53,7 +53,8 @@ def test_hashes_fingerprint_and_thumbnail_come_from_one_small_copy() -> None:
     for job, data in ((big, datas[0]), (listing, datas[1]), (tiny, datas[2])):
         assert job.prepared is not None and job.refused is None
         rgb = decode_for_model(data, 64).rgb
-        small = job.prepared.small
+        small = np.asarray(job.prepared.small)  # the hashes below from the array: as before
+        assert job.prepared.small.mode == "RGB" and job.prepared.small_grey.mode == "L"
         assert np.array_equal(job.prepared.model_input, resize_to_square(rgb, 64))
         assert np.array_equal(small, shrink(rgb, THUMB_SIDE))
         assert job.prepared.phash == phash_hex(phash(small))
@@ -64,9 +65,9 @@ def test_hashes_fingerprint_and_thumbnail_come_from_one_small_copy() -> None:
             expected = min(THUMB_SIDE, max(rgb.shape[:2]))
             assert max(thumb.size) == expected
     # Small enough to hold for the whole request, big enough for a thumbnail.
-    assert THUMB_SIDE <= max(big.prepared.small.shape[:2]) < 2 * THUMB_SIDE
-    assert listing.prepared.small.shape[:2] == (240, 320)
-    assert tiny.prepared.small.shape[:2] == (80, 100)  # the whole picture
+    assert THUMB_SIDE <= max(big.prepared.small.size) < 2 * THUMB_SIDE
+    assert listing.prepared.small.size == (320, 240)
+    assert tiny.prepared.small.size == (100, 80)  # the whole picture
     assert bad.prepared is None and bad.refused is not None and bad.refused.status == 415
 
 
