@@ -91,7 +91,7 @@ def main() -> int:
                     print(f"\nfilling rows {done:,}..{n - 1:,}", flush=True)
                 row: dict[str, Any] = {"items": n, "fill_s": None, "vacuum_analyze_s": None}
                 if done < n:
-                    row["fill_s"] = round(scale_fill.fill(engine, done, n), 1)
+                    row["fill_s"] = round(scale_fill.fill(engine, done, n), 3)
                     row["vacuum_analyze_s"] = round(scale_fill.analyze(engine), 1)
                 row["database_mb"] = database_mb(engine)
                 done = n
