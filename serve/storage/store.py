@@ -41,7 +41,8 @@ from counterscan.serve.storage.db import (
 from counterscan.serve.storage.evidence import EvidenceFiles
 from counterscan.serve.storage.fields import check_text, is_item_id
 from counterscan.serve.storage.migrate import migrate
-from counterscan.serve.storage.records import ItemRecord, NewImage, Page
+from counterscan.serve.storage.queue_reads import QueueReads
+from counterscan.serve.storage.records import ItemRecord, NewImage
 from counterscan.serve.storage.rows import item_from_row, load_item, new_item_row
 
 
@@ -49,7 +50,7 @@ class ItemNotFound(CounterscanError):
     """No item has this id (or the id is malformed): the HTTP layer answers 404."""
 
 
-class Store:
+class Store(QueueReads):
     def __init__(
         self,
         db_url: str,
@@ -268,64 +269,6 @@ class Store:
         with self._read() as conn:
             return load_item(conn, item_id)
 
-    def queue(
-        self,
-        status: str = "unreviewed",
-        priorities: Iterable[str] | None = None,
-        source: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[ItemRecord], int]:
-        """One page of the ranked queue and the number of matching items (estimated beyond
-        counting.EXACT_UP_TO; queue_page says which)."""
-        page = self.queue_page(status, priorities, source, since, until, limit, offset)
-        return page.items, page.total
-
-    def queue_page(
-        self,
-        status: str = "unreviewed",
-        priorities: Iterable[str] | None = None,
-        source: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
-        after: str | None = None,
-    ) -> Page:
-        """One page of the ranked queue: `offset` rows skipped after the cursor `after` (the
-        `next_cursor` of the page before; None: from the top), the total, the next cursor."""
-        f = q.QueueFilter.build(status, priorities, source, since, until)
-        q.check_page(limit, offset)
-        position = q.Position.parse(after) if after is not None else None
-        with self._read() as conn:
-            total = self._count(conn, f)
-            items, following = _ranked(conn, q.page_query(f, limit + 1, offset, position), limit)
-        return Page(items, total.n, total.is_estimate, following)
-
-    def match_candidates(self, after: str | None, limit: int) -> Page:
-        """Unreviewed queued items with their similar-case vectors, `limit` at a time in queue
-        order by keyset (the re-flag scan, similar/reflag.py). Not counted: total is 0."""
-        position = q.Position.parse(after) if after is not None else None
-        query = q.page_query(q.QueueFilter(), limit + 1, 0, position, columns=list(s.items.c))
-        with self._read() as conn:
-            items, following = _ranked(conn, query, limit)
-        return Page(items, 0, False, following)
-
-    def queue_depth(self) -> dict[str, int]:
-        """Unreviewed items per priority (for /metrics; estimated beyond the exact cap)."""
-        with self._read() as conn:
-            return {p: self._count(conn, q.QueueFilter(priorities=(p,))).n for p in s.PRIORITIES}
-
-    def _count(self, conn: Connection, f: q.QueueFilter) -> counting.Count:
-        return counting.count(
-            conn,
-            q.count_rows(f),
-            exact_up_to=self.exact_count_up_to,
-            estimate_rows=q.count_rows(f, cases=False),
-        )
-
     def add_verdict(
         self,
         item_id: str,
@@ -446,10 +389,3 @@ class Store:
             conn.begin(),
         ):
             yield conn
-
-
-def _ranked(conn: Connection, query: Any, limit: int) -> tuple[list[ItemRecord], str | None]:
-    """The first `limit` rows of a queue query asked for limit + 1, and the next cursor."""
-    rows = conn.execute(query).mappings().all()
-    following = q.Position.of(rows[limit - 1]).token() if len(rows) > limit else None
-    return [item_from_row(r) for r in rows[:limit]], following
