@@ -49,6 +49,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=_run_train)
 
+    from counterscan.training import bootstrap  # numpy only
+
     evaluate = commands.add_parser(
         "evaluate",
         help="measure an ONNX model on labelled photos",
@@ -66,6 +68,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON")
     evaluate.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots into DIR")
     evaluate.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads (2)")
+    evaluate.add_argument(
+        "--bootstrap",
+        type=int,
+        default=bootstrap.RESAMPLES,
+        metavar="N",
+        help=f"group resamples for 95%% confidence intervals of ROC-AUC, AP and accuracy "
+        f"(default {bootstrap.RESAMPLES}; 0 = none); photos of one group move together",
+    )
+    evaluate.add_argument(
+        "--seed",
+        type=int,
+        default=bootstrap.SEED,
+        help=f"bootstrap seed (default {bootstrap.SEED})",
+    )
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate.set_defaults(func=_run_evaluate)
 
@@ -105,6 +121,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         threads=args.threads,
         plots_dir=args.plots,
         progress=not args.quiet,
+        resamples=args.bootstrap,
+        seed=args.seed,
     )
     print(format_report(report))
     _write_json(args.json, report)

@@ -19,6 +19,7 @@ from counterscan.datasets.reader import Sample, read_dataset
 from counterscan.errors import CounterscanError
 from counterscan.images import ImageDecodeError, to_model_input
 from counterscan.progress import progress_bar
+from counterscan.training import bootstrap
 from counterscan.training.metrics import classification_report
 
 BATCH = 16
@@ -121,8 +122,15 @@ def evaluate_model(
     threads: int = 2,
     plots_dir: str | Path | None = None,
     progress: bool = True,
+    resamples: int = bootstrap.RESAMPLES,
+    seed: int = bootstrap.SEED,
 ) -> dict[str, Any]:
-    """Every metric of the issue for the ONNX model on the chosen photos, JSON-friendly."""
+    """Every metric of the issue for the ONNX model on the chosen photos, JSON-friendly.
+
+    With `resamples` > 0 the report gets "ci95": group-bootstrap intervals (bootstrap.py) of
+    ROC-AUC, AP and accuracy, groups from the photos' `group` column.
+    """
+    bootstrap.check_resamples(resamples)  # before minutes of scoring
     session, contract = open_model(model_path, threads)
     dataset = read_dataset(data_dir, require_both=False)
     samples = select_split(dataset.samples, split, dataset.has_split)
@@ -138,6 +146,11 @@ def evaluate_model(
         "thresholds": {"high": contract.thresholds.high, "low": contract.thresholds.low},
         "skipped": scored.skipped,
     }
+    if resamples:
+        groups = [s.group_key for s in scored.samples]
+        report["ci95"] = bootstrap.group_bootstrap(
+            scored.y, scored.scores, groups, resamples=resamples, seed=seed
+        )
     if plots_dir is not None:
         from counterscan.training.plots import write_plots
 
@@ -154,13 +167,19 @@ def format_report(report: dict[str, Any]) -> str:
         return "n/a" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
 
     c = report["confusion"]
+    ci = report.get("ci95")
+
+    def interval(metric: str, resamples: bool = False) -> str:
+        text = bootstrap.interval_text(ci, metric, resamples=resamples)
+        return f" ({text})" if text else ""
+
     lines = [
         f"model {report['model_version']} on {report['data']} (split: {report['split']})",
         f"  photos           {report['n']} ({report['n_counterfeit']} counterfeit, "
         f"{report['n_genuine']} genuine, {len(report['skipped'])} skipped)",
-        f"  ROC-AUC          {f(report['roc_auc'])}",
-        f"  average prec.    {f(report['average_precision'])}",
-        f"  accuracy @0.5    {f(report['accuracy'])}",
+        f"  ROC-AUC          {f(report['roc_auc'])}{interval('roc_auc', resamples=True)}",
+        f"  average prec.    {f(report['average_precision'])}{interval('average_precision')}",
+        f"  accuracy @0.5    {f(report['accuracy'])}{interval('accuracy')}",
         f"  ECE              {f(report['ece'])}",
         f"  precision @10    {f(report['precision_at_10'])}",
         f"  precision @50    {f(report['precision_at_50'])}",

@@ -42,15 +42,18 @@ def roc_auc(y: Any, p: Any) -> float | None:
 
 
 def _average_ranks(x: np.ndarray) -> np.ndarray:
-    """1-based ranks; tied values share the mean of their ranks."""
+    """1-based ranks; tied values share the mean of their ranks.
+
+    No Python loop over the runs of ties: the group bootstrap calls this a thousand times on
+    resamples full of duplicated photos (bootstrap.py).
+    """
     order = np.argsort(x, kind="mergesort")
     sorted_x = x[order]
-    ranks = np.empty(len(x), dtype=np.float64)
     # boundaries of runs of equal values in the sorted order
     starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
     ends = np.r_[starts[1:], len(x)]
-    for s, e in zip(starts, ends, strict=True):
-        ranks[order[s:e]] = (s + 1 + e) / 2.0  # mean of ranks s+1 .. e
+    ranks = np.empty(len(x), dtype=np.float64)
+    ranks[order] = np.repeat((starts + 1 + ends) / 2.0, ends - starts)  # mean of ranks s+1 .. e
     return ranks
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from counterscan.training.bootstrap import interval_text
+
 
 def _f(value: Any) -> str:
     return "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
@@ -24,5 +26,11 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"  {name:<5} n {r['n']}: ROC-AUC {_f(r['roc_auc'])}, AP {_f(r['average_precision'])}, "
             f"accuracy {_f(r['accuracy'])}, ECE {_f(r['ece_before_scaling'])} -> {_f(r['ece'])}"
         )
+        if r.get("ci95"):
+            lines.append(
+                f"        ROC-AUC {interval_text(r['ci95'], 'roc_auc', resamples=True)}; AP "
+                f"{interval_text(r['ci95'], 'average_precision')}; accuracy "
+                f"{interval_text(r['ci95'], 'accuracy')}"
+            )
     lines.append(f"  model card: {summary['model_card']}")
     return "\n".join(lines)

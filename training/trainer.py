@@ -43,7 +43,7 @@ from counterscan.training.rundir import (
     write_split,
 )
 from counterscan.training.splitting import resolve_split
-from counterscan.training.transforms import eval_transform, train_transform
+from counterscan.training.transforms import describe, eval_transform, train_transform
 
 EpochCallback = Callable[[dict[str, Any]], None]
 
@@ -360,6 +360,7 @@ def _train(
                 "world_size": ctx.world_size,
                 "device": str(ctx.device),
                 "pos_weight": round(pos_weight, 4),
+                "augmentation": describe(train_set.transform),
             },
             started=started,
             progress=show,

@@ -49,3 +49,17 @@ class _CheckSize(torch.nn.Module):
         if image.shape[-2:] != (self.size, self.size):
             raise ValueError(f"eval photo is {tuple(image.shape[-2:])}, expected {self.size}")
         return image
+
+
+def describe(transform: torch.nn.Module) -> list[str]:
+    """One line per step of a transform, with its parameters: what the model card lists as the
+    augmentation actually used (read from the transform object, so it cannot drift from it)."""
+    steps = transform.transforms if isinstance(transform, v2.Compose) else [transform]
+    out = []
+    for step in steps:
+        if isinstance(step, v2.RandomApply):
+            inner = "; ".join(line for t in step.transforms for line in describe(t))
+            out.append(f"{inner} (applied with p={step.p})")
+        else:
+            out.append(" ".join(repr(step).split()))
+    return out

@@ -47,6 +47,10 @@ def test_evaluate_matches_training_and_writes_plots(
     assert report["roc_auc"] == pytest.approx(trained["roc_auc"])
     assert report["ece"] == pytest.approx(trained["ece"], abs=1e-4)
     assert report["bands"] == trained["bands"]
+    # and the same group-bootstrap interval (same default seed, the split's 6 groups)
+    assert report["ci95"]["groups"] == trained["ci95"]["groups"] == 6
+    for name in ("roc_auc", "average_precision", "accuracy"):
+        assert report["ci95"][name] == pytest.approx(trained["ci95"][name], abs=1e-6), name
     for name in ("pr_curve", "reliability", "top_scored"):
         png = Path(report["plots"][name])
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
@@ -99,9 +103,26 @@ def test_evaluate_cli(
     onnx_path = str(tiny_run["dir"] / "model.onnx")
     args = ["evaluate", onnx_path, str(tiny_data), "--split", "all", "--json", str(out)]
     assert main([*args, "--quiet", "--threads", "1"]) == 0
-    assert "ROC-AUC" in capsys.readouterr().out
+    printed = capsys.readouterr().out
     report = json.loads(out.read_text())
     assert report["n"] == 40 and set(report) >= REPORT_KEYS
+    # 95% intervals by group: the 40 photos are 20 groups of 2 (tiny_data's `group` column)
+    ci = report["ci95"]
+    assert (ci["resamples"], ci["groups"], ci["unit"], ci["seed"]) == (1000, 20, "group", 0)
+    for name in ("roc_auc", "average_precision", "accuracy"):
+        assert ci[name][0] <= report[name] <= ci[name][1], name
+    lo, hi = ci["roc_auc"]
+    line = next(x for x in printed.splitlines() if "ROC-AUC" in x)
+    assert f"(95% CI {lo:.3f}-{hi:.3f}, 1000 group resamples of 20 groups)" in line
+    assert main([*args, "--quiet", "--bootstrap", "50", "--seed", "3"]) == 0
+    assert "50 group resamples of 20 groups" in capsys.readouterr().out
+    assert json.loads(out.read_text())["ci95"]["seed"] == 3
+    assert main([*args, "--quiet", "--bootstrap", "0"]) == 0
+    assert "CI" not in capsys.readouterr().out and "ci95" not in json.loads(out.read_text())
+    assert main([*args, "--quiet", "--bootstrap", "-5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--bootstrap must be 0 (off) or a number of resamples, got -5" in err
+    assert len(err.splitlines()) == 1
     assert main(["evaluate", str(tmp_path / "missing.onnx"), str(tiny_data)]) == 2
     assert "does not exist" in capsys.readouterr().err
     not_onnx = tmp_path / "bad.onnx"
@@ -119,6 +140,7 @@ def test_train_cli_writes_json_summary(
     assert main([*args, "--json", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "ROC-AUC" in printed and "model card" in printed
+    assert "ROC-AUC 95% CI" in printed and "1000 group resamples of 2 groups" in printed
     summary = json.loads(out.read_text())
     assert summary["training"]["epochs_run"] == 1 and (run_dir / "model.onnx").is_file()
     assert main(["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r2")]) == 2

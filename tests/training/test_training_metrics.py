@@ -98,3 +98,18 @@ def test_report_has_every_field_and_is_json_friendly() -> None:
 def test_sigmoid_is_stable() -> None:
     out = metrics.sigmoid([-1000.0, 0.0, 1000.0])
     assert out.tolist() == [0.0, 0.5, 1.0]
+
+
+def test_roc_auc_with_many_ties_matches_pair_counting() -> None:
+    """The vectorised tie ranks (bootstrap resamples are full of duplicates) against counting
+    every positive-negative pair, ties one half."""
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        n = int(rng.integers(2, 80))
+        y = rng.integers(0, 2, n)
+        p = rng.integers(0, 6, n) / 5  # few distinct scores: long runs of ties
+        if y.min() == y.max():
+            continue
+        diff = p[y == 1][:, None] - p[y == 0][None, :]
+        expected = ((diff > 0) + 0.5 * (diff == 0)).mean()
+        assert metrics.roc_auc(y, p) == pytest.approx(expected)

@@ -53,10 +53,19 @@ def test_tiny_run_writes_every_file(tiny_run: dict[str, Any]) -> None:
     assert all(set(e) >= EPOCH_KEYS for e in epochs)
     assert epochs[0]["frozen_blocks"] == 6 and epochs[1]["frozen_blocks"] == 0
     assert summary["counts"]["val"]["total"] == 12 and "test" in summary["metrics"]
+    # tiny_data's groups are pairs of photos: val holds 3 per class, test 1 per class
+    assert summary["counts"]["val"]["groups"] == 6 and summary["counts"]["test"]["groups"] == 2
+    assert summary["counts"]["val"]["genuine_groups"] == 3
+    assert summary["counts"]["val"]["counterfeit_groups"] == 3
     for split in ("val", "test"):
         report = summary["metrics"][split]
         assert 0.0 <= report["roc_auc"] <= 1.0 and report["ece"] is not None
         assert report["ece_before_scaling"] is not None
+        ci = report["ci95"]
+        assert ci["groups"] == summary["counts"][split]["groups"] and ci["unit"] == "group"
+        assert ci["resamples"] == 1000
+        for name in ("roc_auc", "average_precision", "accuracy"):
+            assert ci[name][0] <= report[name] <= ci[name][1], (split, name)
     assert (
         json.loads((run_dir / "summary.json").read_text())["model_version"]
         == summary["model_version"]
@@ -113,21 +122,57 @@ def test_model_card_states_data_metrics_and_thresholds(tiny_run: dict[str, Any])
     test = summary["metrics"]["test"]
     assert f"ROC-AUC {test['roc_auc']:.4f} on its {test['n']} test photos" in limits
     assert "at 64 px" in limits and "2 x 2 grid" in limits
-    assert "measured on other models (training/README.md, not this one)" in limits
+    assert "centre-cropped to a square" in limits
+
+
+def test_model_card_is_the_runs_own_measurements(tiny_run: dict[str, Any]) -> None:
+    """Photos and groups per split and class, intervals, time, epochs, settings, augmentation:
+    all from this run; no figure about another data set."""
+    card = (tiny_run["dir"] / "model_card.md").read_text()
+    summary = tiny_run["summary"]
+    training, reports = summary["training"], summary["metrics"]
+    assert "| val | 6 | 3 | 6 | 3 | 12 | 6 |" in card  # genuine photos, groups; counterfeit; all
+    assert "| test | 2 | 1 | 2 | 1 | 4 | 2 |" in card
+    assert "| groups | 6 | 2 |" in card
+    val_ci = reports["val"]["ci95"]
+    lo, hi = val_ci["roc_auc"]
+    assert f"| ROC-AUC, 95% CI | {lo:.3f}-{hi:.3f} |" in card
+    assert "| average precision, 95% CI |" in card and "| accuracy at 0.5, 95% CI |" in card
+    assert "1000 resamples of the split's groups" in card
+    lo, hi = reports["test"]["ci95"]["roc_auc"]
+    limits = card[card.index("## Known limits") :]
+    assert f"95% CI {lo:.3f}-{hi:.3f}, 1000 group resamples of 2 groups" in limits
+    assert f"best epoch {training['best_epoch']}" in card
+    assert f"{training['epochs_run']} epoch(s) run of at most 2" in card
+    assert f"{training['train_seconds']} s of training epochs" in card
+    assert f"{summary['total_seconds']} s for the whole command" in card
+    # every setting of the run's config, the default beside those changed (tiny_config's lr)
+    settings = card[card.index("### Training settings") : card.index("## Metrics")]
+    assert all(f"| `{name}` |" in settings for name in training["config"])
+    assert "| `lr` | 0.003 | 0.001 |" in settings and "| `seed` | 0 |  |" in settings
+    assert "RandomResizedCrop(size=(64, 64), scale=(0.55, 1.0)" in card
+    assert "(applied with p=0.3)" in card
+    for other_data in ("synth", "0.63", "0.90", "other models", "training/README.md"):
+        assert other_data not in card, other_data
 
 
 def test_model_card_limits_are_the_runs_own_figures(tiny_run: dict[str, Any]) -> None:
-    """The limits paragraph changes with the run: its size, its split, its measured ROC-AUC."""
+    """The card changes with the run: its size, its split, its measured ROC-AUC, its settings."""
     import copy
 
     from counterscan.training.model_card import render_model_card
 
     summary = copy.deepcopy(tiny_run["summary"])
     summary["training"]["config"]["image_size"] = 96
+    summary["training"]["config"]["mirror"] = True  # a setting the card was not written for
     summary["metrics"]["test"].update(roc_auc=0.4321, n=57)
-    limits = render_model_card(summary).split("## Known limits")[1]
+    summary["metrics"]["test"]["ci95"].update(roc_auc=[0.3012, 0.5678], groups=23)
+    card = render_model_card(summary)
+    limits = card.split("## Known limits")[1]
     assert "ROC-AUC 0.4321 on its 57 test photos (Metrics above)" in limits
+    assert "95% CI 0.301-0.568, 1000 group resamples of 23 groups" in limits
     assert "at 96 px" in limits and "3 x 3 grid" in limits
+    assert "| `mirror` | True |" in card
     del summary["metrics"]["test"]  # no test split: the validation figures, said to flatter
     val = summary["metrics"]["val"]
     limits = render_model_card(summary).split("## Known limits")[1]
