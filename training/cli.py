@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from counterscan.training.config import TrainConfig
 
 TRAIN_EPILOG = """\
 Writes into RUN_DIR: best.pt, last.pt, metrics.jsonl (one line per epoch), split.csv,
@@ -132,7 +135,7 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_cv(args: argparse.Namespace, config: Any) -> int:
+def _run_cv(args: argparse.Namespace, config: TrainConfig) -> int:
     from counterscan.training.crossval import CV_JSON, CV_MD, cross_validate
     from counterscan.training.cv_report import format_cv
 
