@@ -81,14 +81,16 @@ def check_fractions(val: float, test: float) -> None:
 def assign_units(
     unit_counts: list[Counter[str]], fractions: dict[str, float], seed: int
 ) -> list[str]:
-    """Split name for each unit (given its photos per label), stratified by label.
+    """Bin name for each unit (given its photos per label), stratified by label.
 
-    Pure and deterministic: the same counts, fractions and seed give the same answer.
+    fractions: bin name -> share, in tie-break order (train/val/test here; K folds for
+    `counterscan train --cv`). Pure and deterministic: the same counts, fractions and seed give
+    the same answer.
     """
     totals: Counter[str] = Counter()
     for counts in unit_counts:
         totals.update(counts)
-    splits = [s for s in SPLITS if fractions.get(s, 0.0) > 0.0]
+    splits = [s for s, share in fractions.items() if share > 0.0]
     target = {s: {label: fractions[s] * totals[label] for label in totals} for s in splits}
     filled = {s: Counter[str]() for s in splits}
     order = list(range(len(unit_counts)))
@@ -111,9 +113,19 @@ def assign_units(
     return chosen
 
 
-def plan_split(dataset: Dataset, settings: SplitSettings) -> SplitResult:
-    """Compute the split (no writing): samples of the returned dataset carry their split."""
-    check_fractions(settings.val, settings.test)
+@dataclass
+class Units:
+    """Sets of photos that must stay on one side of any split (see the module docstring)."""
+
+    of_sample: list[int]  # unit index of each sample, in the dataset's order
+    counts: list[Counter[str]]  # photos per label, per unit
+    groups: int  # groups as named in the data (photos without a group count one each)
+    merged_by_copies: int  # units joining several groups
+    undecodable: list[str]  # kept, but not compared for copies
+
+
+def find_units(dataset: Dataset, settings: SplitSettings) -> Units:
+    """Union-find over the samples: one group, one file, or copies of one photo -> one unit."""
     samples = dataset.samples
     files = list(dict.fromkeys(str(s.path) for s in samples))
     file_index = {f: i for i, f in enumerate(files)}
@@ -122,7 +134,6 @@ def plan_split(dataset: Dataset, settings: SplitSettings) -> SplitResult:
     pairs = find_copies(
         infos, threshold=settings.near_similarity, workers=workers, progress=settings.progress
     )
-    # union-find over samples: same group, same file, copies of one photo
     sets = UnionFind(len(samples))
     first_of: dict[str, int] = {}
     by_file: dict[int, int] = {}
@@ -136,22 +147,37 @@ def plan_split(dataset: Dataset, settings: SplitSettings) -> SplitResult:
         sets.union(by_file[pair.i], by_file[pair.j])
     roots = sorted({sets.find(k) for k in range(len(samples))})
     unit_of = {root: u for u, root in enumerate(roots)}
+    of_sample = [unit_of[sets.find(k)] for k in range(len(samples))]
     unit_counts: list[Counter[str]] = [Counter() for _ in roots]
     groups_in_unit: list[set[str]] = [set() for _ in roots]
-    for k, sample in enumerate(samples):
-        u = unit_of[sets.find(k)]
+    for u, sample in zip(of_sample, samples, strict=True):
         unit_counts[u][sample.label] += 1
         groups_in_unit[u].add(sample.group_key)
-    fractions = {"train": 1.0 - settings.val - settings.test, "val": settings.val}
-    fractions["test"] = settings.test
-    chosen = assign_units(unit_counts, fractions, settings.seed)
-    new_samples = [replace(s, split=chosen[unit_of[sets.find(k)]]) for k, s in enumerate(samples)]
-    return SplitResult(
-        dataset=replace(dataset, samples=new_samples),
-        units=len(roots),
+    return Units(
+        of_sample=of_sample,
+        counts=unit_counts,
         groups=len(first_of),
         merged_by_copies=sum(1 for g in groups_in_unit if len(g) > 1),
         undecodable=[s.rel for s in samples if not infos[file_index[str(s.path)]].ok],
+    )
+
+
+def plan_split(dataset: Dataset, settings: SplitSettings) -> SplitResult:
+    """Compute the split (no writing): samples of the returned dataset carry their split."""
+    check_fractions(settings.val, settings.test)
+    units = find_units(dataset, settings)
+    fractions = {"train": 1.0 - settings.val - settings.test, "val": settings.val}
+    fractions["test"] = settings.test
+    chosen = assign_units(units.counts, fractions, settings.seed)
+    new_samples = [
+        replace(s, split=chosen[u]) for u, s in zip(units.of_sample, dataset.samples, strict=True)
+    ]
+    return SplitResult(
+        dataset=replace(dataset, samples=new_samples),
+        units=len(units.counts),
+        groups=units.groups,
+        merged_by_copies=units.merged_by_copies,
+        undecodable=units.undecodable,
     )
 
 

@@ -33,6 +33,9 @@ class TrainConfig:
     cache_scale: float = 1.15  # train photos are decoded once at image_size * this, then cropped
     val_fraction: float = 0.15  # of the groups, when the dataset has no split of its own
     test_fraction: float = 0.15
+    # Learning curves: keep this share of the training photos (whole groups, per label, a
+    # seeded order, so a smaller share is a subset of a larger one); val and test untouched.
+    train_fraction: float = 1.0
     # --- optimisation
     epochs: int = 12  # at most (the cosine schedule spans them); early stopping may end sooner
     batch_size: int = 32  # global batch (split across processes under torchrun)
@@ -70,6 +73,8 @@ class TrainConfig:
             problems.append("val_fraction must be in (0, 1) and test_fraction in [0, 1)")
         elif self.val_fraction + self.test_fraction >= 0.9:
             problems.append("val_fraction + test_fraction leave too little to train on")
+        if not 0 < self.train_fraction <= 1:
+            problems.append(f"train_fraction must be in (0, 1], got {self.train_fraction}")
         if self.balance not in ("pos_weight", "none"):
             problems.append(f"balance must be 'pos_weight' or 'none', got {self.balance!r}")
         if self.cache_scale < 1.0:

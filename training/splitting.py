@@ -2,15 +2,21 @@
 
 In order of precedence:
 1. resuming: the split the run recorded in RUN_DIR/split.csv (the dataset may not have changed);
-2. the dataset's own `split` column / train-val-test folders (a missing val split is carved
+2. a split given by the caller (path -> train/val/test; `--cv` gives each fold's);
+3. the dataset's own `split` column / train-val-test folders (a missing val split is carved
    out of train, by group);
-3. otherwise a group-aware split made here (counterscan.datasets.split), stratified by label,
-   deterministic for the seed. The run records whatever it used in RUN_DIR/split.csv.
+4. otherwise a group-aware split made here (counterscan.datasets.split), stratified by label,
+   deterministic for the seed.
+Then, unless resuming, `train_fraction` < 1 leaves out part of the training groups (their split
+becomes ""). The run records whatever it used in RUN_DIR/split.csv.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import random
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 from counterscan.datasets.reader import Dataset, Sample
@@ -20,12 +26,21 @@ from counterscan.training.rundir import read_split
 
 
 def resolve_split(
-    dataset: Dataset, config: TrainConfig, recorded: Path | None = None, progress: bool = False
+    dataset: Dataset,
+    config: TrainConfig,
+    recorded: Path | None = None,
+    progress: bool = False,
+    given: Mapping[str, str] | None = None,
 ) -> list[Sample]:
-    """The dataset's samples (same order), each with its split set to train, val or test."""
+    """The dataset's samples (same order), each with its split set to train, val or test (or
+    "" when train_fraction left it out). given: path (as in the manifest) -> split."""
     samples = list(dataset.samples)
     if recorded is not None and recorded.is_file():
-        samples = _apply_recorded(samples, recorded)
+        samples = _apply_mapping(samples, read_split(recorded), str(recorded))
+        _check(samples)
+        return samples
+    if given is not None:
+        samples = _apply_mapping(samples, given, "the given split")
     elif dataset.has_split:
         unsplit = [s.rel for s in samples if not s.split]
         if unsplit:
@@ -45,8 +60,45 @@ def resolve_split(
         samples = group_split(
             dataset, samples, config.val_fraction, config.test_fraction, config.seed, progress
         )
+    samples = keep_train_share(samples, config.train_fraction, config.seed)
     _check(samples)
     return samples
+
+
+def keep_train_share(samples: list[Sample], fraction: float, seed: int) -> list[Sample]:
+    """Copies of `samples` where only about `fraction` of the training photos keep split
+    "train", by whole groups, per label; the others get split "". Val and test are untouched.
+
+    Each group counts for its majority label; per label the groups are taken in a seeded order
+    while that brings the photo count closer to fraction x the label's training photos (at
+    least one group). The order does not depend on the fraction, so a smaller share is a subset
+    of a larger one: the points of a learning curve differ by added groups only.
+    """
+    if fraction >= 1.0:
+        return list(samples)
+    per_group: dict[str, Counter[str]] = defaultdict(Counter)
+    for s in samples:
+        if s.split == "train":
+            per_group[s.group_key][s.label] += 1
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(per_group):  # sorted, then shuffled: the order depends on the seed only
+        counts = per_group[key]
+        by_label[max(sorted(counts), key=lambda label: counts[label])].append(key)
+    kept: set[str] = set()
+    for label, keys in sorted(by_label.items()):
+        random.Random(f"{seed}:{label}").shuffle(keys)
+        target = fraction * sum(per_group[k][label] for k in keys)
+        taken = 0
+        for i, key in enumerate(keys):
+            n = per_group[key][label]
+            if i and taken + n / 2 > target:  # this group would overshoot more than it fills
+                break
+            kept.add(key)
+            taken += n
+    return [
+        dataclasses.replace(s, split="") if s.split == "train" and s.group_key not in kept else s
+        for s in samples
+    ]
 
 
 def group_split(
@@ -66,13 +118,13 @@ def group_split(
     return list(planned.dataset.samples)
 
 
-def _apply_recorded(samples: list[Sample], recorded: Path) -> list[Sample]:
-    mapping = read_split(recorded)
+def _apply_mapping(samples: list[Sample], mapping: Mapping[str, str], source: str) -> list[Sample]:
+    """The samples with the split `mapping` gives each path; it must name exactly these photos."""
     missing = [s.rel for s in samples if s.rel not in mapping]
-    if missing or len(mapping) != len(samples):
+    if missing or set(mapping) != {s.rel for s in samples}:  # rows may name a photo twice
         raise CounterscanError(
-            f"the dataset changed since the run started ({recorded} lists {len(mapping)} photos, "
-            f"the dataset has {len(samples)}); start a new run instead of --resume"
+            f"the dataset changed since the split was made ({source} lists {len(mapping)} "
+            f"photos, the dataset has {len(samples)}); start a new run instead of --resume"
         )
     return [dataclasses.replace(s, split=mapping[s.rel]) for s in samples]
 

@@ -17,7 +17,7 @@ import dataclasses
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +56,27 @@ def train(
     resume: bool = False,
     progress: bool = True,
     on_epoch_end: EpochCallback | None = None,
+    split: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Train a model on the dataset at `data_dir` into `out_dir`; returns the run's summary.
 
     resume: continue the run in `out_dir` from its last.pt with the settings it was started
     with (`config`, when given, must not differ). on_epoch_end: called with each epoch's
-    metrics record (rank 0 and others alike).
+    metrics record (rank 0 and others alike). split: path (as in the manifest) -> train, val
+    or test for every photo, instead of the dataset's own or a new one (`--cv` gives each
+    fold's); ignored when resuming, which uses the split the run recorded.
     """
     ctx = distributed.setup()
     try:
         return _train(
-            Path(data_dir), RunDir(Path(out_dir)), config, resume, progress, on_epoch_end, ctx
+            Path(data_dir),
+            RunDir(Path(out_dir)),
+            config,
+            resume,
+            progress,
+            on_epoch_end,
+            ctx,
+            split,
         )
     finally:
         distributed.cleanup(ctx)
@@ -170,13 +180,15 @@ def _shared_split(
     recorded: Path | None,
     progress: bool,
     ctx: distributed.DistContext,
+    given: Mapping[str, str] | None = None,
 ) -> list[Sample]:
     """Rank 0 makes (or reads) the split and sends it to the others, errors included, so that
     a refused split stops every process instead of leaving them waiting for rank 0."""
     outcome: tuple[str, Any] = ("", None)
     if ctx.is_main:
         try:
-            outcome = ("ok", [s.split for s in resolve_split(dataset, config, recorded, progress)])
+            resolved = resolve_split(dataset, config, recorded, progress, given)
+            outcome = ("ok", [s.split for s in resolved])
         except CounterscanError as e:
             outcome = ("error", str(e))
     status, value = distributed.broadcast_object(ctx, outcome)
@@ -195,6 +207,7 @@ def _train(
     progress: bool,
     on_epoch_end: EpochCallback | None,
     ctx: distributed.DistContext,
+    given_split: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     config, state = _settings(run, config, resume)
@@ -202,7 +215,8 @@ def _train(
         torch.set_num_threads(config.threads)
     show = progress and ctx.is_main
     dataset = read_dataset(data_dir)
-    samples = _shared_split(dataset, config, run.split if resume else None, show, ctx)
+    recorded = run.split if resume else None
+    samples = _shared_split(dataset, config, recorded, show, ctx, given_split)
     by_split = {name: [s for s in samples if s.split == name] for name in ("train", "val", "test")}
     if ctx.is_main:
         run.root.mkdir(parents=True, exist_ok=True)
