@@ -45,9 +45,12 @@ class TrainConfig:
     min_lr_ratio: float = 0.01  # the cosine decays to lr * this
     grad_clip: float = 2.0  # max gradient norm; guards against one bad batch
     patience: int = 4  # epochs without a better validation AP before stopping
+    backbone_lr_ratio: float = 1.0  # backbone lr = lr * this (the new head always gets lr)
+    label_smoothing: float = 0.0  # targets 0/1 -> eps/2, 1 - eps/2: less pull toward memorising
     balance: str = (
         "pos_weight"  # "pos_weight" (weight counterfeits by n_genuine/n_counterfeit) or "none"
     )
+    mirror: bool = False  # random left-right flips in training (see transforms.py)
     # --- speed
     freeze_blocks: int = 6  # stem + this many MBConv blocks stay frozen ...
     freeze_epochs: int = 2  # ... for this many epochs, then everything trains
@@ -77,6 +80,8 @@ class TrainConfig:
             problems.append(f"train_fraction must be in (0, 1], got {self.train_fraction}")
         if self.balance not in ("pos_weight", "none"):
             problems.append(f"balance must be 'pos_weight' or 'none', got {self.balance!r}")
+        if not 0 < self.backbone_lr_ratio <= 1 or not 0 <= self.label_smoothing < 1:
+            problems.append("backbone_lr_ratio must be in (0, 1] and label_smoothing in [0, 1)")
         if self.cache_scale < 1.0:
             problems.append("cache_scale must be >= 1")
         if self.lr <= 0 or self.patience < 1 or self.freeze_blocks < 0 or self.freeze_epochs < 0:

@@ -27,6 +27,19 @@ class EpochStats:
     seconds: float
 
 
+class SmoothedBCE(nn.Module):
+    """BCE with logits, counterfeits weighted by pos_weight, targets pulled eps/2 toward 0.5."""
+
+    def __init__(self, pos_weight: float, smoothing: float, device: torch.device) -> None:
+        super().__init__()
+        self.smoothing = smoothing
+        self.bce = nn.BCEWithLogitsLoss(pos_weight=torch.tensor([pos_weight], device=device))
+
+    def forward(self, logit: Tensor, target: Tensor) -> Tensor:
+        target = target * (1.0 - self.smoothing) + 0.5 * self.smoothing
+        return self.bce(logit, target)
+
+
 def lr_factor(step: int, warmup_steps: int, total_steps: int, min_ratio: float) -> float:
     """Multiplier of the peak learning rate at optimizer step `step` (0-based).
 

@@ -105,15 +105,27 @@ def _settings(
     return saved, state
 
 
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+def _param_groups(
+    model: nn.Module, weight_decay: float, backbone_lr_ratio: float
+) -> list[dict[str, Any]]:
     """No weight decay on BatchNorm parameters and biases (1-D tensors): decaying them only
-    fights the normalisation."""
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
+    fights the normalisation. The pretrained backbone may learn slower than the new head
+    (`lr` is scaled per group by the scheduler, so a ratio set here holds throughout)."""
+    head = {id(p) for p in model.classifier.parameters()}
+    groups = []
+    for is_head in (False, True):
+        ratio = 1.0 if is_head else backbone_lr_ratio
+        params = [p for p in model.parameters() if (id(p) in head) == is_head]
+        for decay in (True, False):
+            chosen = [p for p in params if (p.ndim > 1) == decay]
+            groups.append(
+                {
+                    "params": chosen,
+                    "weight_decay": weight_decay if decay else 0.0,
+                    "lr_ratio": ratio,
+                }
+            )
+    return groups
 
 
 def _pos_weight(train: list[Sample], balance: str) -> float:
@@ -253,13 +265,18 @@ def _train(
 
     per_rank_batch = max(1, config.batch_size // ctx.world_size)
     train_set = PhotoDataset(
-        train_images, [s.target for s in by_split["train"]], train_transform(config.image_size)
+        train_images,
+        [s.target for s in by_split["train"]],
+        train_transform(config.image_size, config.mirror),
     )
     loader, sampler = train_loader(
         train_set, per_rank_batch, seed=config.seed, rank=ctx.rank, world_size=ctx.world_size
     )
     steps_per_epoch = len(loader)
-    optimizer = torch.optim.AdamW(_param_groups(model, config.weight_decay), lr=config.lr)
+    groups = _param_groups(model, config.weight_decay, config.backbone_lr_ratio)
+    for group in groups:
+        group["lr"] = config.lr * group["lr_ratio"]
+    optimizer = torch.optim.AdamW(groups, lr=config.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         lambda step: engine.lr_factor(
@@ -270,7 +287,7 @@ def _train(
         ),
     )
     pos_weight = _pos_weight(by_split["train"], config.balance)
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor([pos_weight], device=ctx.device))
+    loss_fn = engine.SmoothedBCE(pos_weight, config.label_smoothing, ctx.device)
 
     epoch, best_ap, best_loss, best_epoch, bad_epochs = 0, -math.inf, math.inf, 0, 0
     train_seconds, finished = 0.0, False

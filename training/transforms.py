@@ -22,11 +22,12 @@ CROP_RATIO = (3 / 4, 4 / 3)
 ROTATION_DEGREES = 10.0
 
 
-def train_transform(image_size: int) -> v2.Compose:
+def train_transform(image_size: int, mirror: bool = False) -> v2.Compose:
     """(3, S, S) uint8 -> (3, image_size, image_size) uint8, random."""
     return v2.Compose(
         [
             v2.RandomResizedCrop(image_size, scale=CROP_SCALE, ratio=CROP_RATIO, antialias=True),
+            *([v2.RandomHorizontalFlip()] if mirror else []),
             v2.RandomApply([v2.RandomRotation(ROTATION_DEGREES)], p=0.3),
             # No hue jitter: it costs more than the rest together (HSV round trip), and a
             # shifted hue can be exactly what gives a counterfeit away.
