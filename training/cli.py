@@ -53,6 +53,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help=f"input pixels, a multiple of 32 (default {TrainConfig.image_size})",
     )
     train.add_argument(
+        "--mirror",
+        choices=("auto", "on", "off"),
+        help="random left-right flips in training: on, off, or auto (default: on when the "
+        "training photos already hold mirrored copies of each other; see training/README.md)",
+    )
+    train.add_argument(
         "--train-fraction",
         type=float,
         metavar="F",
@@ -128,6 +134,7 @@ def _run_train(args: argparse.Namespace) -> int:
         ("seed", args.seed),
         ("image_size", args.image_size),
         ("train_fraction", args.train_fraction),
+        ("mirror", args.mirror),
     )
     overrides = {k: v for k, v in flags if v is not None}
     if args.cv is not None:

@@ -50,7 +50,7 @@ class TrainConfig:
     balance: str = (
         "pos_weight"  # "pos_weight" (weight counterfeits by n_genuine/n_counterfeit) or "none"
     )
-    mirror: bool = False  # random left-right flips in training (see transforms.py)
+    mirror: str = "auto"  # random left-right flips: "auto" (from the photos: mirror.py), on, off
     # --- speed
     freeze_blocks: int = 6  # stem + this many MBConv blocks stay frozen ...
     freeze_epochs: int = 2  # ... for this many epochs, then everything trains
@@ -82,6 +82,8 @@ class TrainConfig:
             problems.append(f"balance must be 'pos_weight' or 'none', got {self.balance!r}")
         if not 0 < self.backbone_lr_ratio <= 1 or not 0 <= self.label_smoothing < 1:
             problems.append("backbone_lr_ratio must be in (0, 1] and label_smoothing in [0, 1)")
+        if self.mirror not in ("auto", "on", "off"):
+            problems.append(f"mirror must be 'auto', 'on' or 'off', got {self.mirror!r}")
         if self.cache_scale < 1.0:
             problems.append("cache_scale must be >= 1")
         if self.lr <= 0 or self.patience < 1 or self.freeze_blocks < 0 or self.freeze_epochs < 0:

@@ -31,7 +31,7 @@ from counterscan.model.checkpoint import load_checkpoint, save_checkpoint
 from counterscan.model.config import ModelConfig
 from counterscan.model.preprocess import NormalizeUint8
 from counterscan.model.pretrained import build_model
-from counterscan.training import distributed, engine, metrics
+from counterscan.training import distributed, engine, metrics, mirror
 from counterscan.training.config import TrainConfig
 from counterscan.training.data import PhotoDataset, decode_photos, eval_loader, train_loader
 from counterscan.training.finalize import finalize
@@ -264,10 +264,10 @@ def _train(
     normalize = NormalizeUint8(model_config).to(ctx.device)
 
     per_rank_batch = max(1, config.batch_size // ctx.world_size)
+    train_targets = [s.target for s in by_split["train"]]
+    flips = mirror.decide(config.mirror, train_images, np.array(train_targets))
     train_set = PhotoDataset(
-        train_images,
-        [s.target for s in by_split["train"]],
-        train_transform(config.image_size, config.mirror),
+        train_images, train_targets, train_transform(config.image_size, flips.use)
     )
     loader, sampler = train_loader(
         train_set, per_rank_batch, seed=config.seed, rank=ctx.rank, world_size=ctx.world_size
@@ -392,6 +392,7 @@ def _train(
                 "device": str(ctx.device),
                 "pos_weight": round(pos_weight, 4),
                 "augmentation": describe(train_set.transform),
+                "mirror": flips.to_dict(),
             },
             started=started,
             progress=show,
