@@ -66,6 +66,11 @@ def test_tiny_run_writes_every_file(tiny_run: dict[str, Any]) -> None:
         assert ci["resamples"] == 1000
         for name in ("roc_auc", "average_precision", "accuracy"):
             assert ci[name][0] <= report[name] <= ci[name][1], (split, name)
+    # The flip decision is recorded, and the transform the run trained with agrees with it.
+    flips = summary["training"]["mirror"]
+    assert flips["setting"] == "auto" and 0.0 <= flips["mirrored_share"] <= 1.0
+    flipped = any("HorizontalFlip" in step for step in summary["training"]["augmentation"])
+    assert flips["use"] == flipped
     assert (
         json.loads((run_dir / "summary.json").read_text())["model_version"]
         == summary["model_version"]
