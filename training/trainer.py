@@ -330,7 +330,7 @@ def _train(
             "epoch": epoch,
             "train_loss": sum(loss * n for loss, n, _ in losses) / sum(n for _, n, _ in losses),
             **_val_record(y_val, val_logits),
-            "lr": optimizer.param_groups[0]["lr"],
+            "lr": max(g["lr"] for g in optimizer.param_groups),  # the head's
             "frozen_blocks": frozen,
             "steps": steps_per_epoch,  # optimizer steps, the same on every process
             "photos": sum(n for _, n, _ in losses),  # all processes together
