@@ -119,7 +119,8 @@ def _overlay(rgb: np.ndarray, cam: np.ndarray, colormap) -> np.ndarray:
     heat = np.asarray(heat.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32) / 255
     colour = colormap(heat)[..., :3]  # (S, S, 3)
     alpha = 0.55 * heat[..., None]  # strong evidence shows, none leaves the photo as it is
-    return (1 - alpha) * rgb.astype(np.float32) / 255 + alpha * colour
+    blend = (1 - alpha) * rgb.astype(np.float32) / 255 + alpha * colour
+    return np.clip(blend, 0.0, 1.0)  # float rounding reaches 1.0000001: matplotlib warns
 
 
 def top_scored(
