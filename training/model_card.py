@@ -8,6 +8,7 @@ from typing import Any
 
 from counterscan.training.bootstrap import LEVEL, interval_text
 from counterscan.training.config import TrainConfig
+from counterscan.training.mirror import MIRROR_SHARE
 
 INTENDED_USE = """\
 Ranking product-listing photos by the chance that they show counterfeit goods, so that
@@ -134,6 +135,21 @@ def _augmentation(training: dict[str, Any]) -> list[str]:
     return [
         "- Augmentation of the training photos, in order (read from the transform used):",
         *(f"  - `{step}`" for step in steps),
+        *_mirror_line(training.get("mirror")),
+    ]
+
+
+def _mirror_line(flips: dict[str, Any] | None) -> list[str]:
+    """Why the photos were (not) mirrored: the setting, and for "auto" what it measured."""
+    if not flips:
+        return []
+    used = "on" if flips.get("use") else "off"
+    if flips.get("setting") != "auto":
+        return [f"- Mirror images: {used} (set to {flips.get('setting')})."]
+    share = flips.get("mirrored_share") or 0.0
+    return [
+        f"- Mirror images: {used} (auto: {share:.1%} of the training photos have a mirrored "
+        f"copy under the same label; flips are on from {MIRROR_SHARE:.0%})."
     ]
 
 

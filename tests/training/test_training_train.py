@@ -71,6 +71,9 @@ def test_tiny_run_writes_every_file(tiny_run: dict[str, Any]) -> None:
     assert flips["setting"] == "auto" and 0.0 <= flips["mirrored_share"] <= 1.0
     flipped = any("HorizontalFlip" in step for step in summary["training"]["augmentation"])
     assert flips["use"] == flipped
+    card = (run_dir / "model_card.md").read_text()
+    share = f"{flips['mirrored_share']:.1%}"
+    assert f"Mirror images: {'on' if flipped else 'off'} (auto: {share} of the training" in card
     assert (
         json.loads((run_dir / "summary.json").read_text())["model_version"]
         == summary["model_version"]
