@@ -152,6 +152,15 @@ def improves(ap: float, loss: float, *, top_ap: float, best_loss: float) -> bool
     return ap >= top_ap - AP_TOLERANCE and loss < best_loss
 
 
+def eligible(epoch: int, config: TrainConfig) -> bool:
+    """May this epoch's model be the best? Not one of the frozen-phase epochs, unless the run
+    has no other. That phase only fits the later layers to the new head; on a validation set it
+    already ranks perfectly it would win the loss tie-break and early stopping would end the run
+    before the whole network trained (measured on banknotes-bd with label smoothing: best epoch
+    2 of 6, test ROC-AUC 0.990 and accuracy 0.921)."""
+    return epoch > config.freeze_epochs or config.epochs <= config.freeze_epochs
+
+
 def _epoch_seed(seed: int, epoch: int, rank: int) -> int:
     return (seed * 1_000_003 + epoch * 1_009 + rank) % (2**63)
 
@@ -338,10 +347,12 @@ def _train(
             "photos_per_s": round(sum(n for _, n, _ in losses) / max(s for _, _, s in losses), 1),
         }
         ap, loss = record["val_ap"] or 0.0, record["val_loss"]
-        improved = improves(ap, loss, top_ap=best_ap, best_loss=best_loss)
+        improved = eligible(epoch, config) and improves(
+            ap, loss, top_ap=best_ap, best_loss=best_loss
+        )
         if improved:
             best_ap, best_loss, best_epoch, bad_epochs = max(ap, best_ap), loss, epoch, 0
-        else:
+        elif eligible(epoch, config):
             bad_epochs += 1
         finished = bad_epochs >= config.patience or epoch >= config.epochs
         record.update(best=improved, best_epoch=best_epoch)

@@ -282,3 +282,25 @@ def test_best_epoch_rule() -> None:
     # within the tolerance of the top AP: the lower loss decides
     assert improves(0.9998, 0.04, top_ap=1.0, best_loss=0.17)
     assert not improves(0.9998, 0.2, top_ap=1.0, best_loss=0.17)
+
+
+def test_frozen_phase_epochs_cannot_be_best_unless_the_run_has_no_other() -> None:
+    from counterscan.training.config import TrainConfig
+    from counterscan.training.trainer import eligible
+
+    config = TrainConfig(freeze_epochs=2, epochs=12)
+    assert [eligible(e, config) for e in (1, 2, 3, 12)] == [False, False, True, True]
+    short = TrainConfig(freeze_epochs=2, epochs=2)  # every epoch frozen: one must be best
+    assert eligible(1, short) and eligible(2, short)
+
+
+def test_the_best_model_comes_from_after_the_frozen_phase(
+    tiny_data: Path, tmp_path: Path, make_tiny_config: Any
+) -> None:
+    # 3 epochs, the first 2 frozen: the best epoch (and best.pt) is the unfrozen third, whatever
+    # the frozen epochs scored on validation.
+    config = make_tiny_config(epochs=3, freeze_epochs=2)
+    summary = train(tiny_data, tmp_path / "run", config, progress=False)
+    assert summary["training"]["best_epoch"] == 3
+    history = summary["history"]
+    assert [e["best"] for e in history[:2]] == [False, False]
