@@ -35,7 +35,8 @@ SAMPLE := $(DATA_DIR)/sample
 MODEL_DIR := $(DATA_DIR)/default-model
 MODEL := $(MODEL_DIR)/model.onnx
 # easy, 1,000 photos: the default model then ranks the sample's held-out test photos at ROC-AUC
-# 0.92 (2.5 min of training on 2 cores); from 600 medium photos it was 0.30, no better than chance.
+# 0.92 (2.5 min of training on 2 cores, with the former 192 px defaults; the 256 px defaults cost
+# ~1.8x the CPU per step and were not re-measured here); from 600 medium photos it was 0.30.
 SAMPLE_N ?= 1000
 SAMPLE_DIFFICULTY ?= easy
 TRAIN_ARGS ?= --epochs 8
