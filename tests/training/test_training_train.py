@@ -274,7 +274,7 @@ def test_resuming_a_finished_run_redoes_only_the_final_steps(
 
 
 def test_best_epoch_rule() -> None:
-    from counterscan.training.trainer import improves
+    from counterscan.training.selection import improves
 
     assert improves(0.90, 0.5, top_ap=-float("inf"), best_loss=float("inf"))  # first epoch
     assert improves(0.95, 0.9, top_ap=0.90, best_loss=0.3)  # clearly better AP wins
@@ -286,7 +286,7 @@ def test_best_epoch_rule() -> None:
 
 def test_frozen_phase_epochs_cannot_be_best_unless_the_run_has_no_other() -> None:
     from counterscan.training.config import TrainConfig
-    from counterscan.training.trainer import eligible
+    from counterscan.training.selection import eligible
 
     config = TrainConfig(freeze_epochs=2, epochs=12)
     assert [eligible(e, config) for e in (1, 2, 3, 12)] == [False, False, True, True]
