@@ -5,13 +5,15 @@ own process, against the in-process throughput of decode + model on the same ima
         [--seconds 8] [--clients 1,8,32] [--profile] [--quick]
 
 Scenarios: POST /v1/score (one image per request) and POST /v1/score/batch (32 per request),
-1, 8 and 32 concurrent clients, each for a fixed time, with micro-batching on and off (one
-server each). Images: distinct 0.3 MP listing JPEGs; every request's bytes are new to the
-server (loadgen.py), so every image is decoded, scored and stored. Per scenario: images/s,
-p50/p95/p99 request latency, errors, server RSS (peak), server CPU time per image, mean model
-batch (from /metrics). The in-process baseline decodes with the same number of threads as the
-server and scores batches of 32 with the same ONNX Runtime settings.
---profile records the server with py-spy during the batch endpoint at 8 clients (idle threads not sampled).
+1, 8 and 32 concurrent clients, each for a fixed time after 2 s of the same load not counted,
+with micro-batching on and off (one server each). Images: distinct 0.3 MP listing JPEGs; every
+request's bytes are new to the server (loadgen.py), so every image is decoded, scored and
+stored. Per scenario: images/s, p50/p95/p99 request latency, errors, server RSS (peak), server
+CPU time per image, mean model batch (from /metrics). The in-process baseline decodes with the
+same number of threads as the server and scores with the same ONNX Runtime arrangement (batch
+size, calls at once, threads).
+--profile records the server with py-spy during the batch endpoint at 8 clients (idle threads
+not sampled).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ TARGET_BATCH_VS_INPROCESS = 0.85
 TARGET_SINGLE_P99_MS = 150.0  # at 8 clients
 TARGET_RSS_MB = 500.0
 BATCH = 32
+WARM_UP_S = 2.0  # load before each scenario, not counted
 HERE = Path(__file__).resolve().parent
 
 
@@ -49,17 +52,23 @@ def write_images(folder: Path, n: int) -> list[bytes]:
 
 
 def in_process(
-    model: Path, images: list[bytes], threads: int, seconds: float, model_batch: int
+    model: Path,
+    images: list[bytes],
+    threads: int,
+    seconds: float,
+    model_batch: int,
+    model_calls: int = 1,
 ) -> list[dict]:
     """Images/s of decode + model without HTTP: groups of 32 decoded by `threads` threads while
     the model scores the previous group in calls of `model_batch` (the service's micro-batch
-    size: the cheapest per image on 2 cores), with the service's Scorer. Also with the
-    service's full prepare() (hashes, photo for the thumbnail) instead of plain decoding."""
+    size), `model_calls` at once with the `threads` ORT threads shared out among them (the
+    service's arrangement, settings.py), with the service's Scorer. Also with the service's
+    full prepare() (hashes, photo for the thumbnail) instead of plain decoding."""
     from counterscan.images import to_model_input
     from counterscan.serve.inference.model import Scorer, Threads
     from counterscan.serve.pipeline.prepare import Limits, prepare
 
-    scorer = Scorer.load(model, Threads(threads))
+    scorer = Scorer.load(model, Threads(max(1, threads // model_calls)))
     scorer.warm_up((1, BATCH))
     size = scorer.input_size
     limits = Limits(20 * 2**20, 50_000_000)
@@ -68,7 +77,7 @@ def in_process(
         "prepare() + model": lambda d: prepare(d, size, limits).model_input,
     }
     rows = []
-    with ThreadPoolExecutor(threads) as pool:
+    with ThreadPoolExecutor(threads) as pool, ThreadPoolExecutor(model_calls) as calls:
         for name, decode in paths.items():
 
             def submit(first: int, decode=decode) -> list[Future]:
@@ -81,14 +90,18 @@ def in_process(
             while time.perf_counter() - start < seconds:
                 batch = np.stack([f.result() for f in pending])  # (32, S, S, 3)
                 pending = submit(done + BATCH)
-                for i in range(0, BATCH, model_batch):  # the service's model batch size
-                    scorer.score(batch[i : i + model_batch])
+                chunks = range(0, BATCH, model_batch)  # the service's model batch size
+                for call in [
+                    calls.submit(scorer.score, batch[i : i + model_batch]) for i in chunks
+                ]:
+                    call.result()
                 done += BATCH
             wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
             wait(pending)  # decoded ahead, not counted
             rows.append(
                 {
                     "path": name,
+                    "model_calls": model_calls,
                     "images": done,
                     "images_per_s": round(done / wall, 1),
                     "cpu_ms_per_image": round(1000 * cpu / done, 2),
@@ -101,16 +114,20 @@ def scenario(
     server: Server, folder: Path, endpoint: str, clients: int, seconds: float, profile: Path | None
 ) -> dict[str, Any]:
     out = folder.parent / f"load-{endpoint}-{clients}.json"
-    before, cpu0 = server.inference(), server.cpu_seconds()
     flags = {
         "url": server.url,
         "endpoint": endpoint,
         "clients": clients,
-        "seconds": seconds,
+        "seconds": min(WARM_UP_S, seconds),
         "batch": BATCH,
         "images": folder,
         "out": out,
     }
+    # Not counted, as the in-process side's warm_up: the first requests of a fresh server pay
+    # for ORT's first runs at each batch shape and for new files and folders (bench/README.md).
+    subprocess.run([sys.executable, str(HERE / "loadgen.py"), *as_flags(flags)], check=True)
+    before, cpu0 = server.inference(), server.cpu_seconds()
+    flags["seconds"] = seconds
     load = subprocess.Popen([sys.executable, str(HERE / "loadgen.py"), *as_flags(flags)])
     spy = start_profiler(server.proc.pid, seconds, profile) if profile else None
     rss = 0.0
@@ -185,7 +202,10 @@ def main() -> int:
         images = write_images(folder, args.images)
         default_batch = Settings.model_fields["batch_max_size"].default
         model_batch = int(settings.get("batch_max_size", default_batch))
-        report["in_process"] = in_process(model, images, args.threads, args.seconds, model_batch)
+        model_calls = int(settings.get("model_calls", Settings.model_fields["model_calls"].default))
+        report["in_process"] = in_process(
+            model, images, args.threads, args.seconds, model_batch, model_calls
+        )
         report["scenarios"] = []
         for batching in [{"on": "true", "off": "false"}[b] for b in args.batching.split(",")]:
             server = Server(
@@ -256,7 +276,7 @@ def print_report(report: dict[str, Any]) -> None:
     common.print_table(
         "in-process (no HTTP), decoded 32 at a time, scored in the service's micro-batches",
         report["in_process"],
-        ["path", "images", "images_per_s", "cpu_ms_per_image"],
+        ["path", "model_calls", "images", "images_per_s", "cpu_ms_per_image"],
     )
     cols = [
         "batching",

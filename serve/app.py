@@ -36,6 +36,7 @@ from counterscan.serve.api.routes import (
     trends,
 )
 from counterscan.serve.api.security import KeyRing
+from counterscan.serve.gc_freeze import freeze_startup_objects
 from counterscan.serve.inference.model import Scorer, Threads
 from counterscan.serve.inference.reload import install_sighup, remove_sighup
 from counterscan.serve.inference.served import ServedModel
@@ -86,12 +87,14 @@ def create_app(
                 opened, settings.alert_webhook_url, settings.alert_webhook_secret
             )
             webhook.start()
+        frozen = freeze_startup_objects()  # the last step of start-up: gc_freeze.py
         log.info(
-            "ready: model %s (input %dpx, %d ORT threads), database %s",
+            "ready: model %s (input %dpx, %d ORT threads), database %s; %d objects frozen",
             model.contract.model_version,
             model.contract.input_size,
             settings.intra_op_threads,
             opened.backend,
+            frozen,
         )
         try:
             yield

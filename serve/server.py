@@ -63,7 +63,7 @@ def serve(
         raise CounterscanError("no model to serve: pass --model FILE or set COUNTERSCAN_MODEL")
 
     scorer = Scorer.load(settings.model, Threads.from_settings(settings))
-    store = Store(settings.db_url, settings.data_dir).open()  # creates or migrates the schema
+    store = Store.from_settings(settings).open()  # creates or migrates the schema
     common = {
         "host": settings.host,
         "port": settings.port,

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # --- what to serve, where to keep it
     model: Path | None = None  # the ONNX file; None only for tests that build the app by hand
     data_dir: Path = Path("var/store")  # evidence images, thumbnails
+    # Thumbnails made when scoring (True) or on first view (False): crawlers store thousands of
+    # photos nobody opens, and making one costs ~0.5 ms of CPU per image (bench/README.md)
+    eager_thumbnails: bool = False
     db: str = ""  # SQLAlchemy URL; empty = SQLite file inside data_dir
 
     # --- network
@@ -95,6 +98,9 @@ class Settings(BaseSettings):
     intra_op_threads: int = Field(default_factory=default_threads, ge=1, le=256)
     inter_op_threads: int = Field(1, ge=1, le=64)
     ort_spinning: bool = False  # let idle ORT threads spin (only on cores of their own)
+    # ORT calls at once, the intra-op threads shared out among them. 2 on 2 cores: batch
+    # endpoint +7% images/s, single images' p99 +20-30 ms (bench/README.md): so 1
+    model_calls: int = Field(1, ge=1, le=64)
 
     # --- micro-batching: concurrent requests share one ONNX Runtime call
     batching: bool = True

@@ -101,7 +101,7 @@ def require_role(*roles: str) -> Any:  # a Depends marker, like FastAPI's Depend
     if unknown:
         raise ValueError(f"unknown role(s): {', '.join(unknown)}")
 
-    def dependency(request: Request) -> Principal:
+    async def dependency(request: Request) -> Principal:  # async: no thread hand-over (deps.py)
         principal = authenticate(request, roles)
         request.state.principal = principal
         return principal

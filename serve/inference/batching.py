@@ -4,16 +4,16 @@ Under load, whatever images are waiting (up to `max_size`, waiting at most `max_
 the first one) are scored together, so one call serves many requests and the model never sits
 idle between them. Whether a larger batch is also cheaper per image depends on the machine (on 2
 cores it is not; bench/README.md), which is why the setting `batch_max_size` is small by
-default. The ORT call runs in one dedicated worker thread, so the event loop keeps accepting
-requests meanwhile; images that arrive during a call form the next batch.
+default. ORT calls run in worker threads, so the event loop keeps accepting requests meanwhile;
+images that arrive while every call is busy form the next batch.
 
     request A ──┐
     request B ──┼─> queue ─> collector task ─> [A, B, C] ─> ORT (worker thread) ─> futures
     request C ──┘
 
-With batching off, every request makes its own ORT calls (for comparison and debugging), still
-one call at a time in the same worker thread: concurrent calls would each hold their own
-activations (several times the memory; bench/README.md).
+Calls run `calls` at a time (settings.model_calls), each in its own worker thread, and each
+holds its own activations. With batching off, every request makes its own ORT calls (for
+comparison and debugging).
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ class MicroBatcher:
         max_size: int = DEFAULT_MAX_SIZE,
         max_wait_s: float = DEFAULT_MAX_WAIT_S,
         enabled: bool = True,
+        calls: int = 1,
     ) -> None:
         self.get_scorer = get_scorer
         self.metrics = metrics
@@ -85,9 +86,11 @@ class MicroBatcher:
         self.enabled = enabled
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        # One thread: ORT parallelises inside a call (intra-op threads); two calls at once
-        # would only fight over the same cores.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ort")
+        # `calls` threads (settings.model_calls): ORT parallelises inside a call with its
+        # intra-op threads; more calls at once trade single-image latency for throughput.
+        self._executor = ThreadPoolExecutor(max_workers=calls, thread_name_prefix="ort")
+        self._free_calls = asyncio.Semaphore(calls)
+        self._running: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         if self.enabled and self._task is None:
@@ -99,6 +102,9 @@ class MicroBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for task in list(self._running):
+            task.cancel()  # _run fails its requests
+        await asyncio.gather(*self._running, return_exceptions=True)
         while not self._queue.empty():
             _fail([self._queue.get_nowait()], RuntimeError("the server is shutting down"))
         self.metrics.queue_depth.set(0)
@@ -137,6 +143,9 @@ class MicroBatcher:
     async def _collect(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            # A free call first, then the batch: images that arrive while every call is busy
+            # wait in the queue and form the next batch together.
+            await self._free_calls.acquire()
             jobs = [await self._queue.get()]
             deadline = loop.time() + self.max_wait_s
             while len(jobs) < self.max_size:
@@ -152,7 +161,15 @@ class MicroBatcher:
                 except TimeoutError:
                     break
             self.metrics.queue_depth.set(self._queue.qsize())
+            task = asyncio.create_task(self._run_then_free(loop, jobs))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _run_then_free(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
+        try:
             await self._run(loop, jobs)
+        finally:
+            self._free_calls.release()
 
     async def _run(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
         live = [j for j in jobs if not j.future.done()]  # a client may have gone away

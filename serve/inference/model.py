@@ -46,7 +46,8 @@ class Threads:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Threads:
-        return cls(settings.intra_op_threads, settings.inter_op_threads, settings.ort_spinning)
+        intra_op = max(1, settings.intra_op_threads // settings.model_calls)
+        return cls(intra_op, settings.inter_op_threads, settings.ort_spinning)
 
 
 class Scorer:

@@ -27,6 +27,7 @@ class ServedModel:
             max_size=settings.batch_max_size,
             max_wait_s=settings.batch_max_wait_ms / 1000.0,
             enabled=settings.batching,
+            calls=settings.model_calls,
         )
         self.ready = False
         metrics.set_model(scorer.contract)

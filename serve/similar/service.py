@@ -249,8 +249,9 @@ def _plausible(
     return out
 
 
-def get_similar(request: Request) -> SimilarCases | None:
-    """The app's SimilarCases (None while starting, or in apps built without it)."""
+async def get_similar(request: Request) -> SimilarCases | None:
+    """The app's SimilarCases (None while starting, or in apps built without it); async, as
+    api/deps.py says why."""
     return getattr(request.app.state, "similar", None)
 
 

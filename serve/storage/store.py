@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, insert, select, text, update
@@ -45,6 +45,9 @@ from counterscan.serve.storage.queue_reads import QueueReads
 from counterscan.serve.storage.records import ItemRecord, NewImage
 from counterscan.serve.storage.rows import item_from_row, load_item, new_item_row
 
+if TYPE_CHECKING:
+    from counterscan.serve.settings import Settings
+
 
 class ItemNotFound(CounterscanError):
     """No item has this id (or the id is malformed): the HTTP layer answers 404."""
@@ -56,7 +59,7 @@ class Store(QueueReads):
         db_url: str,
         data_dir: Path,
         *,
-        eager_thumbnails: bool = True,
+        eager_thumbnails: bool = False,  # the service's default: settings.py says why
         exact_count_up_to: int = counting.EXACT_UP_TO,
     ) -> None:
         self.url = normalise_url(db_url)  # fails early, with a one-line message, on a bad URL
@@ -65,6 +68,10 @@ class Store(QueueReads):
         self.eager_thumbnails = eager_thumbnails  # False: made on first view instead
         self.exact_count_up_to = exact_count_up_to  # list totals beyond it are estimated
         self._engine: Engine | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        return cls(settings.db_url, settings.data_dir, eager_thumbnails=settings.eager_thumbnails)
 
     # --- life cycle ---
 

@@ -62,7 +62,12 @@ def test_bench_preprocess_quick(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(600)
 def test_bench_service_quick(tmp_path: Path, onnx_model_path: Path) -> None:
-    report = run_script("bench_service.py", tmp_path, "--model", str(onnx_model_path))
+    # Two model calls at once: the in-process side mirrors the server's arrangement.
+    report = run_script(
+        "bench_service.py", tmp_path, "--model", str(onnx_model_path), "--set", "model_calls=2"
+    )
+    assert report["settings"] == {"model_calls": "2"}
+    assert {r["model_calls"] for r in report["in_process"]} == {2}
     scenarios = report["scenarios"]
     assert {(s["batching"], s["endpoint"]) for s in scenarios} == {
         (b, e) for b in (True, False) for e in ("single", "batch")

@@ -66,6 +66,26 @@ def test_scored_image_is_an_item_with_its_files(client, make_image) -> None:
         assert img.format == "PNG"
 
 
+def test_thumbnails_are_made_on_first_view_by_default(client, make_image) -> None:
+    """Scoring keeps the original only (settings.eager_thumbnails): the thumbnail is made from
+    it when somebody first looks, then served from the file."""
+    scored = score(client, make_image("JPEG", (640, 480), seed=11))
+    store: Store = client.app.state.store
+    path = store.files.thumbnail_path(scored["sha256"])
+    assert store.files.image_path(scored["sha256"]).is_file() and not path.exists()
+    first = client.get(f"/v1/items/{scored['id']}/thumbnail")
+    assert first.status_code == 200 and path.is_file()
+    assert client.get(f"/v1/items/{scored['id']}/thumbnail").content == first.content
+
+
+def test_eager_thumbnails_are_made_when_scoring(make_client, data_dir: Path, make_image) -> None:
+    client = make_client(data_dir=data_dir, eager_thumbnails=True)
+    scored = score(client, make_image("JPEG", (640, 480), seed=12))
+    store: Store = client.app.state.store
+    with Image.open(store.files.thumbnail_path(scored["sha256"])) as thumb:
+        assert max(thumb.size) == 320
+
+
 def test_png_evidence_is_served_as_png(client, make_image) -> None:
     data = make_image("PNG", (80, 80), seed=2)
     scored = score(client, data)

@@ -5,6 +5,7 @@ declaring the response models changed no answer, field or field order."""
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from typing import Any
 
@@ -177,3 +178,12 @@ def test_answers_are_what_the_handlers_return(app_client, make_image, monkeypatc
     assert len(seen) == 11
     for returned, sent in seen:
         assert json.dumps(json.loads(sent)) == json.dumps(jsonable_encoder(returned))
+
+
+@pytest.mark.parametrize(("route", "method"), ROUTES, ids=IDS)
+def test_every_dependency_runs_on_the_event_loop(route: Any, method: str) -> None:
+    """FastAPI runs a plain `def` dependency in its thread pool: a thread hand-over and back per
+    dependency and request, which cost the single-image endpoint ~1 ms of CPU per request
+    (bench/README.md, issue 17). The app's dependencies do no blocking work: all async."""
+    sync = [c.__qualname__ for c in calls(route.dependant) if not inspect.iscoroutinefunction(c)]
+    assert not sync, f"{method} {route.path_format}: sync dependencies {sync}"

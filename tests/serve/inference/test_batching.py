@@ -98,6 +98,66 @@ def test_a_failing_model_call_fails_its_requests_not_the_batcher(scorer: Scorer)
     asyncio.run(main())
 
 
+class MeetingScorer(Scorer):
+    """The served model, whose calls wait until `parties` calls are inside it at once: a call
+    that has to wait for another to finish first never gets there (BrokenBarrierError)."""
+
+    def __init__(self, real: Scorer, parties: int) -> None:
+        self.__dict__.update(real.__dict__)  # the same ORT session and contract
+        self.meeting = threading.Barrier(parties, timeout=MEET_S)
+
+    def score(self, batch: np.ndarray) -> Any:
+        self.meeting.wait()
+        return super().score(batch)
+
+
+MEET_S = 5.0  # how long a call waits for the other: far beyond a thread start
+
+
+@pytest.mark.parametrize("calls", [2, 3])
+def test_model_calls_run_that_many_batches_at_once(scorer: Scorer, calls: int) -> None:
+    meeting = MeetingScorer(scorer, calls)
+    metrics = Metrics()
+    images = _images(2 * calls, scorer.input_size)
+
+    async def main() -> list[float]:
+        batcher = MicroBatcher(lambda: meeting, metrics, max_size=2, max_wait_s=0.0, calls=calls)
+        await batcher.start()
+        try:
+            results = await asyncio.gather(*(batcher.score([im]) for im in images))
+        finally:
+            await batcher.stop()
+        return [r[0].prob for r in results]
+
+    probs = asyncio.run(main())  # one call at a time would break the barrier
+    alone = [s.prob for s in run_batch(scorer, images)]
+    np.testing.assert_allclose(probs, alone, atol=1e-5)
+    assert _batch_stats(metrics)[1] == 2 * calls
+
+
+def test_one_model_call_at_a_time_by_default(scorer: Scorer) -> None:
+    meeting = MeetingScorer(scorer, 2)
+    meeting.meeting = threading.Barrier(2, timeout=0.5)
+
+    async def main() -> None:
+        batcher = MicroBatcher(lambda: meeting, Metrics(), max_size=1, max_wait_s=0.0)
+        await batcher.start()
+        try:
+            await asyncio.gather(*(batcher.score([im]) for im in _images(2, scorer.input_size)))
+        finally:
+            await batcher.stop()
+
+    with pytest.raises(threading.BrokenBarrierError):
+        asyncio.run(main())
+
+
+def test_model_calls_share_out_the_ort_threads(serve_settings) -> None:
+    assert Threads.from_settings(serve_settings(intra_op_threads=2)).intra_op == 2
+    assert Threads.from_settings(serve_settings(intra_op_threads=2, model_calls=2)).intra_op == 1
+    assert Threads.from_settings(serve_settings(intra_op_threads=1, model_calls=2)).intra_op == 1
+    assert Threads.from_settings(serve_settings(intra_op_threads=8, model_calls=3)).intra_op == 2
+
+
 class GatedScorer(Scorer):
     """The served model, whose calls wait at a gate the test opens: the requests that arrive
     meanwhile queue up in the batcher, as they do behind a long model call under load."""
