@@ -67,7 +67,10 @@ def test_bench_service_quick(tmp_path: Path, onnx_model_path: Path) -> None:
         "bench_service.py", tmp_path, "--model", str(onnx_model_path), "--set", "model_calls=2"
     )
     assert report["settings"] == {"model_calls": "2"}
-    assert {r["model_calls"] for r in report["in_process"]} == {2}
+    runs = report["in_process"] + report["in_process_end"]  # before and after the scenarios
+    assert {r["model_calls"] for r in runs} == {2} and len(runs) == 4
+    best = max(r["images_per_s"] for r in runs if r["path"] == "decode + model")
+    assert report["targets"]["batch_vs_in_process"]["images_per_s"][1] == best
     scenarios = report["scenarios"]
     assert {(s["batching"], s["endpoint"]) for s in scenarios} == {
         (b, e) for b in (True, False) for e in ("single", "batch")
