@@ -136,7 +136,7 @@ async def _start(
         threads = Threads.from_settings(settings)
         scorer = await anyio.to_thread.run_sync(Scorer.load, settings.model, threads)
     if store is None:
-        store = Store(settings.db_url, settings.data_dir)
+        store = Store.from_settings(settings)
         await anyio.to_thread.run_sync(store.open)
     model = ServedModel(scorer, settings, metrics)
     try:

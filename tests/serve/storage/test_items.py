@@ -156,6 +156,7 @@ def test_phash_is_kept(store: Store, save_item) -> None:
 
 
 def test_thumbnail_from_already_decoded_pixels(store: Store, save_item, make_jpeg) -> None:
+    store.eager_thumbnails = True  # made when saving (the service's default: on first view)
     data = make_jpeg(14, (800, 400))
     photo = np.zeros((400, 800, 3), np.uint8)  # black: proves the pixels, not the bytes, were used
     item = save_item(14, image_bytes=data, photo=photo)
