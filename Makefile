@@ -35,8 +35,8 @@ SAMPLE := $(DATA_DIR)/sample
 MODEL_DIR := $(DATA_DIR)/default-model
 MODEL := $(MODEL_DIR)/model.onnx
 # easy, 1,000 photos: the default model then ranks the sample's held-out test photos at ROC-AUC
-# 0.92 (2.5 min of training on 2 cores, with the former 192 px defaults; the 256 px defaults cost
-# ~1.8x the CPU per step and were not re-measured here); from 600 medium photos it was 0.30.
+# 0.949 (150 photos; 4 min 50 s of training on 2 quiet cores with the 256 px defaults, 8 s to
+# draw the sample; 2026-11-30); from 600 medium photos it was 0.30 (192 px).
 SAMPLE_N ?= 1000
 SAMPLE_DIFFICULTY ?= easy
 TRAIN_ARGS ?= --epochs 8
