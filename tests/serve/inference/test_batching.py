@@ -33,12 +33,10 @@ def _batch_stats(metrics: Metrics) -> tuple[float, float]:
     return count, total
 
 
-def test_concurrent_submissions_share_one_call(scorer: Scorer) -> None:
-    metrics = Metrics()
-    images = _images(8, scorer.input_size)
+def _score_each(batcher: MicroBatcher, images: list[np.ndarray]) -> list[float]:
+    """Each image submitted on its own, all at once; the probabilities, in order."""
 
     async def main() -> list[float]:
-        batcher = MicroBatcher(lambda: scorer, metrics, max_size=16, max_wait_s=0.2)
         await batcher.start()
         try:
             results = await asyncio.gather(*(batcher.score([im]) for im in images))
@@ -46,7 +44,15 @@ def test_concurrent_submissions_share_one_call(scorer: Scorer) -> None:
             await batcher.stop()
         return [r[0].prob for r in results]
 
-    probs = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_concurrent_submissions_share_one_call(scorer: Scorer) -> None:
+    metrics = Metrics()
+    images = _images(8, scorer.input_size)
+
+    batcher = MicroBatcher(lambda: scorer, metrics, max_size=16, max_wait_s=0.2)
+    probs = _score_each(batcher, images)
     assert _batch_stats(metrics) == (1.0, 8.0)  # one ORT call of 8
     alone = [s.prob for s in run_batch(scorer, images)]
     np.testing.assert_allclose(probs, alone, atol=1e-5)  # each got its own result back
@@ -120,16 +126,8 @@ def test_model_calls_run_that_many_batches_at_once(scorer: Scorer, calls: int) -
     metrics = Metrics()
     images = _images(2 * calls, scorer.input_size)
 
-    async def main() -> list[float]:
-        batcher = MicroBatcher(lambda: meeting, metrics, max_size=2, max_wait_s=0.0, calls=calls)
-        await batcher.start()
-        try:
-            results = await asyncio.gather(*(batcher.score([im]) for im in images))
-        finally:
-            await batcher.stop()
-        return [r[0].prob for r in results]
-
-    probs = asyncio.run(main())  # one call at a time would break the barrier
+    batcher = MicroBatcher(lambda: meeting, metrics, max_size=2, max_wait_s=0.0, calls=calls)
+    probs = _score_each(batcher, images)  # one call at a time would break the barrier
     alone = [s.prob for s in run_batch(scorer, images)]
     np.testing.assert_allclose(probs, alone, atol=1e-5)
     assert _batch_stats(metrics)[1] == 2 * calls
@@ -139,16 +137,9 @@ def test_one_model_call_at_a_time_by_default(scorer: Scorer) -> None:
     meeting = MeetingScorer(scorer, 2)
     meeting.meeting = threading.Barrier(2, timeout=0.5)
 
-    async def main() -> None:
-        batcher = MicroBatcher(lambda: meeting, Metrics(), max_size=1, max_wait_s=0.0)
-        await batcher.start()
-        try:
-            await asyncio.gather(*(batcher.score([im]) for im in _images(2, scorer.input_size)))
-        finally:
-            await batcher.stop()
-
+    batcher = MicroBatcher(lambda: meeting, Metrics(), max_size=1, max_wait_s=0.0)
     with pytest.raises(threading.BrokenBarrierError):
-        asyncio.run(main())
+        _score_each(batcher, _images(2, scorer.input_size))
 
 
 def test_model_calls_share_out_the_ort_threads(serve_settings) -> None:
