@@ -8,6 +8,8 @@ can fail with "database is locked" when another process wrote in between, instea
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,6 +86,24 @@ def make_engine(db_url: str) -> Engine:
     )
 
 
+def set_wal(cursor: Any, timeout_s: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
+    """PRAGMA journal_mode=WAL, tried again while another connection holds the lock. Two
+    connections switching a new database to WAL at once (`serve --workers N` starting) can get
+    "database is locked" at once, without SQLite's busy wait: each holds the read lock the other
+    needs to go (SQLite refuses to wait when waiting could deadlock). Seen in CI 1 time in 13."""
+    deadline = time.monotonic() + timeout_s
+    pause = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.05)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
@@ -100,7 +120,7 @@ def _sqlite_engine(url: URL) -> Engine:
         # Let SQLAlchemy's "begin" event below emit BEGIN instead of the driver's own guesswork.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        set_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
