@@ -88,7 +88,7 @@ test-slow: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 # Benchmarks (bench/*.py; tables on stdout, JSON in bench/results/; about 8 minutes on 2 cores).
 # For the trained model and its int8 ROC-AUC check pass a checkpoint and a split dataset:
