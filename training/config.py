@@ -54,6 +54,9 @@ class TrainConfig:
         "pos_weight"  # "pos_weight" (weight counterfeits by n_genuine/n_counterfeit) or "none"
     )
     mirror: str = "auto"  # random left-right flips: "auto" (from the photos: mirror.py), on, off
+    # Validate, keep and export a moving average of the weights (ema.py); 0 = the weights as
+    # trained. Its update per step: average = d * average + (1 - d) * weights.
+    ema_decay: float = 0.0
     # --- speed
     freeze_blocks: int = 6  # stem + this many MBConv blocks stay frozen ...
     freeze_epochs: int = 2  # ... for this many epochs, then everything trains
@@ -87,6 +90,8 @@ class TrainConfig:
             problems.append("backbone_lr_ratio must be in (0, 1] and label_smoothing in [0, 1)")
         if self.mirror not in ("auto", "on", "off"):
             problems.append(f"mirror must be 'auto', 'on' or 'off', got {self.mirror!r}")
+        if not 0 <= self.ema_decay < 1:
+            problems.append(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.cache_scale < 1.0:
             problems.append("cache_scale must be >= 1")
         if self.lr <= 0 or self.patience < 1 or self.freeze_blocks < 0 or self.freeze_epochs < 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,10 +74,12 @@ def train_one_epoch(
     device: torch.device,
     channels_last: bool = True,
     grad_clip: float = 0.0,
+    after_step: Callable[[], None] | None = None,
     desc: str = "train",
     progress: bool = True,
 ) -> EpochStats:
-    """One pass over `loader`, one optimizer and scheduler step per batch."""
+    """One pass over `loader`, one optimizer and scheduler step per batch; `after_step` runs
+    after each optimizer step (the weight average's update)."""
     model.train()
     total_loss, seen = 0.0, 0
     start = time.perf_counter()
@@ -93,6 +96,8 @@ def train_one_epoch(
             torch.nn.utils.clip_grad_norm_(params, grad_clip)
         optimizer.step()
         scheduler.step()
+        if after_step is not None:
+            after_step()
         total_loss += float(loss.detach()) * len(y)
         seen += len(y)
         bar.set_postfix(loss=f"{total_loss / seen:.4f}")

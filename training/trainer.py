@@ -34,6 +34,7 @@ from counterscan.model.pretrained import build_model
 from counterscan.training import distributed, engine, metrics, mirror
 from counterscan.training.config import TrainConfig
 from counterscan.training.data import PhotoDataset, decode_photos, eval_loader, train_loader
+from counterscan.training.ema import WeightAverage
 from counterscan.training.finalize import finalize
 from counterscan.training.rundir import (
     RunDir,
@@ -283,6 +284,12 @@ def _train(
         train_seconds, finished = state["train_seconds"], state["finished"]
         if ctx.is_main:
             keep_epochs(run.metrics, epoch)
+    # The model that is validated, kept as best.pt and exported: the trained weights or their
+    # moving average (the same on every process: every process applies the same steps).
+    ema = WeightAverage(model, config.ema_decay) if config.ema_decay else None
+    if ema is not None and state:
+        ema.load_state_dict(state["ema"])
+    scored = ema.model if ema is not None else model
 
     wrapped: nn.Module | None = None
     while not finished and epoch < config.epochs:
@@ -303,10 +310,11 @@ def _train(
             device=ctx.device,
             channels_last=config.channels_last,
             grad_clip=config.grad_clip,
+            after_step=(lambda: ema.update(model)) if ema is not None else None,
             desc=f"epoch {epoch}/{config.epochs}",
             progress=show,
         )
-        val_logits = _predict_sharded(model, val_images, config, normalize, ctx)
+        val_logits = _predict_sharded(scored, val_images, config, normalize, ctx)
         losses = distributed.gather_objects(ctx, (stats.loss, stats.photos, stats.seconds))
         train_seconds += max(s for _, _, s in losses)
         record = {
@@ -333,7 +341,7 @@ def _train(
         if ctx.is_main:
             meta = {"stage": "training", "epoch": epoch, "val_ap": ap, "val_loss": loss}
             if improved:
-                save_checkpoint(run.best, model, model_config, meta)
+                save_checkpoint(run.best, scored, model_config, meta)
             save_checkpoint(
                 run.last,
                 model,
@@ -349,6 +357,7 @@ def _train(
                 best_loss=best_loss,
                 train_seconds=train_seconds,
                 finished=finished,
+                **({"ema": ema.state_dict()} if ema is not None else {}),
             )
             append_jsonl(run.metrics, record)
             if show:
