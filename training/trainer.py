@@ -36,6 +36,7 @@ from counterscan.training.config import TrainConfig
 from counterscan.training.data import PhotoDataset, decode_photos, eval_loader, train_loader
 from counterscan.training.ema import WeightAverage
 from counterscan.training.finalize import finalize
+from counterscan.training.optim import build_optimizer
 from counterscan.training.rundir import (
     RunDir,
     append_jsonl,
@@ -105,29 +106,6 @@ def _settings(
             f"--resume continues with the run's own settings; these differ: {', '.join(diff)}"
         )
     return saved, state
-
-
-def _param_groups(
-    model: nn.Module, weight_decay: float, backbone_lr_ratio: float
-) -> list[dict[str, Any]]:
-    """No weight decay on BatchNorm parameters and biases (1-D tensors): decaying them only
-    fights the normalisation. The pretrained backbone may learn slower than the new head
-    (`lr` is scaled per group by the scheduler, so a ratio set here holds throughout)."""
-    head = {id(p) for p in model.classifier.parameters()}
-    groups = []
-    for is_head in (False, True):
-        ratio = 1.0 if is_head else backbone_lr_ratio
-        params = [p for p in model.parameters() if (id(p) in head) == is_head]
-        for decay in (True, False):
-            chosen = [p for p in params if (p.ndim > 1) == decay]
-            groups.append(
-                {
-                    "params": chosen,
-                    "weight_decay": weight_decay if decay else 0.0,
-                    "lr_ratio": ratio,
-                }
-            )
-    return groups
 
 
 def _pos_weight(train: list[Sample], balance: str) -> float:
@@ -257,19 +235,7 @@ def _train(
         train_set, per_rank_batch, seed=config.seed, rank=ctx.rank, world_size=ctx.world_size
     )
     steps_per_epoch = len(loader)
-    groups = _param_groups(model, config.weight_decay, config.backbone_lr_ratio)
-    for group in groups:
-        group["lr"] = config.lr * group["lr_ratio"]
-    optimizer = torch.optim.AdamW(groups, lr=config.lr)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: engine.lr_factor(
-            step,
-            warmup_steps=max(1, round(config.warmup_epochs * steps_per_epoch)),
-            total_steps=config.epochs * steps_per_epoch,
-            min_ratio=config.min_lr_ratio,
-        ),
-    )
+    optimizer, scheduler = build_optimizer(model, config, steps_per_epoch)
     pos_weight = _pos_weight(by_split["train"], config.balance)
     loss_fn = engine.SmoothedBCE(pos_weight, config.label_smoothing, ctx.device)
 

@@ -12,7 +12,7 @@ from counterscan.model.config import ModelConfig
 from counterscan.model.network import CounterfeitNet
 from counterscan.training import engine
 from counterscan.training.config import TrainConfig
-from counterscan.training.trainer import _param_groups
+from counterscan.training.optim import param_groups
 from counterscan.training.transforms import describe, train_transform
 
 
@@ -47,7 +47,7 @@ def test_the_card_lists_the_flip_only_when_used() -> None:
 
 def test_backbone_learns_at_its_ratio_and_the_head_at_full_rate() -> None:
     model = CounterfeitNet(ModelConfig(image_size=64))
-    groups = _param_groups(model, weight_decay=0.02, backbone_lr_ratio=0.25)
+    groups = param_groups(model, weight_decay=0.02, backbone_lr_ratio=0.25)
     head = {id(p) for p in model.classifier.parameters()}
     seen = [id(p) for g in groups for p in g["params"]]
     assert sorted(seen) == sorted(id(p) for p in model.parameters())  # each exactly once
@@ -62,7 +62,7 @@ def test_backbone_learns_at_its_ratio_and_the_head_at_full_rate() -> None:
 def test_the_ratio_holds_through_the_schedule() -> None:
     # The trainer builds the optimizer like this: LambdaLR scales each group's own start lr.
     model = CounterfeitNet(ModelConfig(image_size=64))
-    groups = _param_groups(model, 0.0, 0.3)
+    groups = param_groups(model, 0.0, 0.3)
     for group in groups:
         group["lr"] = 1e-3 * group["lr_ratio"]
     optimizer = torch.optim.AdamW(groups, lr=1e-3)
