@@ -10,9 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from counterscan.errors import CounterscanError
-
-# Only one backbone is implemented; the name is recorded so the contract can say what it is.
-SUPPORTED_BACKBONES = ("efficientnet_lite0",)
+from counterscan.model.backbones import BACKBONES, DEFAULT_BACKBONE, HEAD_CHANNELS
 
 # The network downsamples by 32; input sizes must be a multiple of it so that every stride-2
 # layer sees an even size (the TensorFlow "SAME" padding we reproduce is then constant) and the
@@ -31,9 +29,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass
 class ModelConfig:
-    backbone: str = "efficientnet_lite0"
+    backbone: str = DEFAULT_BACKBONE  # a key of backbones.BACKBONES
     image_size: int = 224  # square input, pixels; a multiple of 32
-    num_features: int = 1280  # channels of the last feature map = embedding size
+    num_features: int = HEAD_CHANNELS  # channels of the last feature map = embedding size
     dropout: float = 0.2  # before the one-logit head
     drop_connect: float = 0.1  # stochastic depth of the last MBConv block (linearly less before)
     bn_momentum: float = 0.1  # PyTorch convention; fast enough to adapt on a few hundred photos
@@ -43,16 +41,16 @@ class ModelConfig:
     def __post_init__(self) -> None:
         self.mean = tuple(float(v) for v in self.mean)  # type: ignore[assignment]
         self.std = tuple(float(v) for v in self.std)  # type: ignore[assignment]
-        if self.backbone not in SUPPORTED_BACKBONES:
+        if self.backbone not in BACKBONES:
             raise CounterscanError(
-                f"unknown backbone {self.backbone!r}; supported: {', '.join(SUPPORTED_BACKBONES)}"
+                f"unknown backbone {self.backbone!r}; supported: {', '.join(BACKBONES)}"
             )
         if self.image_size < SIZE_MULTIPLE or self.image_size % SIZE_MULTIPLE:
             raise CounterscanError(
                 f"image_size must be a positive multiple of {SIZE_MULTIPLE}, got {self.image_size}"
             )
-        if self.num_features != 1280:
-            raise CounterscanError("num_features must be 1280 for efficientnet_lite0")
+        if self.num_features != HEAD_CHANNELS:
+            raise CounterscanError(f"num_features must be {HEAD_CHANNELS} (every Lite backbone)")
         if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0:
             raise CounterscanError("mean and std need three values each, std positive")
         if not (0.0 <= self.dropout < 1.0 and 0.0 <= self.drop_connect < 1.0):

@@ -1,10 +1,11 @@
-"""EfficientNet-Lite0 with a one-logit "counterfeit" head, in our own compact code.
+"""EfficientNet-Lite (0, 1 or 2) with a one-logit "counterfeit" head, in our own compact code.
 
 EfficientNet-Lite is EfficientNet made friendly to mobile/CPU inference and quantization: no
 squeeze-and-excitation, ReLU6 instead of swish, and a fixed (unscaled) stem and head. Layout:
 
     stem     conv 3x3 s2 -> 32 ch, BN, ReLU6                      (N, 32, H/2, W/2)
-    blocks   16 MBConv blocks in 7 stages (LITE0_STAGES)           (N, 320, H/32, W/32)
+    blocks   16 (Lite0) or 21 MBConv blocks in 7 stages (backbones.py)   (N, 320, H/32, W/32)
+             (Lite2: 352 channels)
     head     conv 1x1 -> 1280 ch, BN, ReLU6                        (N, 1280, h, w)
     pool     global average -> embedding (L2-normalised copy)      (N, 1280)
     dropout, Linear(1280, 1) -> logit                              (N,)
@@ -27,19 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from counterscan.model.backbones import BACKBONES, STEM_CHANNELS, Stage
 from counterscan.model.config import ModelConfig
 
-# (repeats, kernel, stride of the first block, expansion ratio, output channels)
-LITE0_STAGES: tuple[tuple[int, int, int, int, int], ...] = (
-    (1, 3, 1, 1, 16),
-    (2, 3, 2, 6, 24),
-    (2, 5, 2, 6, 40),
-    (3, 3, 2, 6, 80),
-    (3, 5, 1, 6, 112),
-    (4, 5, 2, 6, 192),
-    (1, 3, 1, 6, 320),
-)
-STEM_CHANNELS = 32
 BN_EPS = 1e-3  # TensorFlow's default, which the pretrained statistics were computed with
 
 
@@ -110,11 +101,11 @@ class MBConv(nn.Module):
         return out + x
 
 
-def _block_specs() -> list[tuple[int, int, int, int, int]]:
-    """Flatten LITE0_STAGES into one (c_in, c_out, kernel, stride, expand) per block."""
+def _block_specs(stages: tuple[Stage, ...]) -> list[tuple[int, int, int, int, int]]:
+    """Flatten a backbone's stages into one (c_in, c_out, kernel, stride, expand) per block."""
     specs = []
     c_in = STEM_CHANNELS
-    for repeats, kernel, stride, expand, c_out in LITE0_STAGES:
+    for repeats, kernel, stride, expand, c_out in stages:
         for i in range(repeats):
             specs.append((c_in, c_out, kernel, stride if i == 0 else 1, expand))
             c_in = c_out
@@ -126,7 +117,7 @@ class CounterfeitNet(nn.Module):
         super().__init__()
         self.config = config or ModelConfig()
         mom = self.config.bn_momentum
-        specs = _block_specs()
+        specs = _block_specs(BACKBONES[self.config.backbone].stages)
         self.stem = ConvBN(3, STEM_CHANNELS, 3, stride=2, bn_momentum=mom)
         self.blocks = nn.Sequential(
             *(

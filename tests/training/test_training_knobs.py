@@ -94,3 +94,23 @@ def test_label_smoothing_pulls_targets_toward_one_half() -> None:
 def test_bad_knob_values_are_refused(fields: dict[str, float]) -> None:
     with pytest.raises(CounterscanError, match=r"backbone_lr_ratio|label_smoothing"):
         TrainConfig(**fields)
+
+
+def test_a_run_on_another_backbone_trains_exports_and_says_so(
+    tiny_data, make_tiny_config, tmp_path
+) -> None:
+    """`backbone` reaches the network, the checkpoint, the ONNX contract and the card."""
+    from counterscan.contract import ModelContract
+    from counterscan.model.checkpoint import load_checkpoint
+    from counterscan.model.export import make_session
+    from counterscan.training.trainer import train
+
+    run = tmp_path / "run"
+    config = make_tiny_config(backbone="efficientnet_lite1", epochs=1, freeze_epochs=0)
+    summary = train(tiny_data, run, config, progress=False)
+    assert summary["model"]["backbone"] == "efficientnet_lite1"
+    assert load_checkpoint(run / "best.pt").config.backbone == "efficientnet_lite1"
+    assert load_checkpoint(run / "best.pt").model.n_blocks == 21
+    meta = make_session(run / "model.onnx").get_modelmeta().custom_metadata_map
+    assert ModelContract.from_metadata(meta).backbone == "efficientnet_lite1"
+    assert "- efficientnet_lite1 (ImageNet weights)" in (run / "model_card.md").read_text()
