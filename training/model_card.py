@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from counterscan.model.backbones import DEFAULT_BACKBONE
 from counterscan.training.bootstrap import LEVEL, interval_text
 from counterscan.training.config import TrainConfig
 from counterscan.training.mirror import MIRROR_SHARE
@@ -185,7 +186,7 @@ def render_model_card(summary: dict[str, Any]) -> str:
         f"# Model card: counterscan {summary['model_version']}",
         "",
         "## Model",
-        f"- {model.get('backbone', 'efficientnet_lite0')} "
+        f"- {model.get('backbone', DEFAULT_BACKBONE)} "
         f"({'ImageNet weights' if config.get('pretrained', True) else 'random init'}), "
         f"fine-tuned with a one-logit counterfeit head; input {size} x {size} RGB (centre "
         "square of the photo).",
