@@ -29,6 +29,18 @@ from typing import Any
 from counterscan.errors import CounterscanError
 from counterscan.model.backbones import BACKBONES, DEFAULT_BACKBONE
 
+# What a setting meant in runs saved before it existed (their last.pt and summary.json lack
+# it): the behaviour of that time, not today's default, so --resume and --cv compare honestly.
+BEFORE_IT_EXISTED: dict[str, Any] = {
+    "train_fraction": 1.0,
+    "backbone_lr_ratio": 1.0,
+    "label_smoothing": 0.0,
+    "mixup": 0.0,
+    "mirror": "off",
+    "ema_decay": 0.0,
+    "backbone": "efficientnet_lite0",
+}
+
 
 @dataclass
 class TrainConfig:
@@ -54,6 +66,9 @@ class TrainConfig:
     balance: str = (
         "pos_weight"  # "pos_weight" (weight counterfeits by n_genuine/n_counterfeit) or "none"
     )
+    # Mixup: blend pairs of training photos and their targets, weight ~ Beta(mixup, mixup);
+    # 0 = off (engine.mix).
+    mixup: float = 0.0
     mirror: str = "auto"  # random left-right flips: "auto" (from the photos: mirror.py), on, off
     # Validate, keep and export a moving average of the weights (ema.py); 0 = the weights as
     # trained. Its update per step: average = d * average + (1 - d) * weights. Off: 0.995 did
@@ -97,6 +112,8 @@ class TrainConfig:
             )
         if self.mirror not in ("auto", "on", "off"):
             problems.append(f"mirror must be 'auto', 'on' or 'off', got {self.mirror!r}")
+        if not 0 <= self.mixup <= 10:
+            problems.append(f"mixup must be in [0, 10] (0 = off), got {self.mixup}")
         if not 0 <= self.ema_decay < 1:
             problems.append(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.cache_scale < 1.0:
@@ -116,10 +133,14 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """A saved config; fields it lacks take the values of the time before they existed."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise CounterscanError(f"training config has unknown fields: {', '.join(unknown)}")
+        data = {**BEFORE_IT_EXISTED, **data}
+        if isinstance(data["mirror"], bool):  # a yes/no setting before "auto" existed
+            data["mirror"] = "on" if data["mirror"] else "off"
         return cls(**data)
 
     def differences(self, other: TrainConfig) -> list[str]:

@@ -54,6 +54,15 @@ def lr_factor(step: int, warmup_steps: int, total_steps: int, min_ratio: float) 
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def mix(x: Tensor, y: Tensor, alpha: float) -> tuple[Tensor, Tensor]:
+    """Mixup: each photo blended with another of the batch, its target likewise, by one
+    weight lam ~ Beta(alpha, alpha) per batch. Draws from torch's global generator, which the
+    trainer re-seeds every epoch, so a resumed run mixes the same pairs."""
+    lam = float(torch.distributions.Beta(alpha, alpha).sample())
+    perm = torch.randperm(len(y), device=y.device)
+    return lam * x + (1.0 - lam) * x[perm], lam * y + (1.0 - lam) * y[perm]  # (N, 3, H, W), (N,)
+
+
 def to_input(
     images: Tensor, normalize: NormalizeUint8, device: torch.device, channels_last: bool
 ) -> Tensor:
@@ -74,12 +83,14 @@ def train_one_epoch(
     device: torch.device,
     channels_last: bool = True,
     grad_clip: float = 0.0,
+    mixup: float = 0.0,
     after_step: Callable[[], None] | None = None,
     desc: str = "train",
     progress: bool = True,
 ) -> EpochStats:
-    """One pass over `loader`, one optimizer and scheduler step per batch; `after_step` runs
-    after each optimizer step (the weight average's update)."""
+    """One pass over `loader`, one optimizer and scheduler step per batch; `mixup` > 0 blends
+    pairs of photos (`mix`); `after_step` runs after each optimizer step (the weight average's
+    update)."""
     model.train()
     total_loss, seen = 0.0, 0
     start = time.perf_counter()
@@ -87,6 +98,8 @@ def train_one_epoch(
     for images, targets in bar:
         x = to_input(images, normalize, device, channels_last)  # (N, 3, H, W)
         y = targets.to(device)  # (N,)
+        if mixup > 0:
+            x, y = mix(x, y, mixup)
         logit = model(x).logit  # (N,)
         loss = loss_fn(logit, y)
         optimizer.zero_grad(set_to_none=True)

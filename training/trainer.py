@@ -108,6 +108,20 @@ def _settings(
     return saved, state
 
 
+def _restore_optimizer(
+    optimizer: torch.optim.Optimizer, saved: dict[str, Any], run: RunDir
+) -> None:
+    """Runs saved before the backbone got its own learning rate hold 2 parameter groups, not 4;
+    their moments cannot be matched to today's groups exactly, so they are refused by name."""
+    try:
+        optimizer.load_state_dict(saved)
+    except ValueError as e:
+        raise CounterscanError(
+            f"{run.last} was saved by an older counterscan whose optimizer state does not fit "
+            f"this one ({e}); start a new run with another --out"
+        ) from None
+
+
 def _pos_weight(train: list[Sample], balance: str) -> float:
     """n_genuine / n_counterfeit: both classes then weigh the same in the loss."""
     n_pos = sum(s.target for s in train)
@@ -246,7 +260,7 @@ def _train(
     train_seconds, finished = 0.0, False
     if state:
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        _restore_optimizer(optimizer, state["optimizer"], run)
         scheduler.load_state_dict(state["scheduler"])
         epoch, best_epoch, bad_epochs = state["epoch"], state["best_epoch"], state["bad_epochs"]
         best_ap, best_loss = state["best_ap"], state["best_loss"]
@@ -279,6 +293,7 @@ def _train(
             device=ctx.device,
             channels_last=config.channels_last,
             grad_clip=config.grad_clip,
+            mixup=config.mixup,
             after_step=(lambda: ema.update(model)) if ema is not None else None,
             desc=f"epoch {epoch}/{config.epochs}",
             progress=show,
