@@ -16,6 +16,7 @@ from counterscan.model.checkpoint import load_checkpoint
 from counterscan.training.config import TrainConfig
 from counterscan.training.ema import WeightAverage
 from counterscan.training.trainer import train
+from tests.helpers.interrupted_run import train_killed_after_epoch_1
 
 
 class _Small(nn.Module):
@@ -99,16 +100,8 @@ def test_a_run_keeps_and_exports_the_average(
         best["blocks.15.expand.conv.weight"], averaged["blocks.15.expand.conv.weight"]
     )
 
-    class Killed(Exception):
-        pass
-
-    def kill(record: dict[str, Any]) -> None:
-        if record["epoch"] == 1:
-            raise Killed
-
     resumed = tmp_path / "resumed"
-    with pytest.raises(Killed):
-        train(tiny_data, resumed, config, progress=False, on_epoch_end=kill)
+    train_killed_after_epoch_1(tiny_data, resumed, config)
     train(tiny_data, resumed, None, resume=True, progress=False)
     got = load_checkpoint(resumed / "last.pt").extra_state["ema"]
     for k, v in last.extra_state["ema"].items():

@@ -15,6 +15,7 @@ from counterscan.model.checkpoint import load_checkpoint
 from counterscan.training import engine
 from counterscan.training.config import TrainConfig
 from counterscan.training.trainer import train
+from tests.helpers.interrupted_run import train_killed_after_epoch_1
 
 
 def _batch(n: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
@@ -71,16 +72,8 @@ def test_a_run_with_mixup_trains_differently_and_resumes_exactly(
     assert summary["training"]["config"]["mixup"] == 0.4
     assert _losses(straight)[0] != pytest.approx(_losses(plain)[0], abs=1e-6)
 
-    class Killed(Exception):
-        pass
-
-    def kill(record: dict[str, Any]) -> None:
-        if record["epoch"] == 1:
-            raise Killed
-
     resumed = tmp_path / "resumed"
-    with pytest.raises(Killed):
-        train(tiny_data, resumed, config, progress=False, on_epoch_end=kill)
+    train_killed_after_epoch_1(tiny_data, resumed, config)
     train(tiny_data, resumed, None, resume=True, progress=False)
     assert _losses(resumed) == pytest.approx(_losses(straight), rel=1e-6)
     want = load_checkpoint(straight / "last.pt").model.state_dict()

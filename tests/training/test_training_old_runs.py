@@ -14,6 +14,7 @@ from counterscan.errors import CounterscanError
 from counterscan.model.checkpoint import read_checkpoint_payload
 from counterscan.training.config import BEFORE_IT_EXISTED, TrainConfig
 from counterscan.training.trainer import train
+from tests.helpers.interrupted_run import train_killed_after_epoch_1
 
 
 def test_todays_config_round_trips_unchanged() -> None:
@@ -66,15 +67,8 @@ def _make_it_old(last: Path) -> None:
 def test_resuming_a_run_of_an_older_version_is_refused_by_name(
     tiny_data: Path, tmp_path: Path, make_tiny_config: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    class Killed(Exception):
-        pass
-
-    def kill(record: dict[str, Any]) -> None:
-        raise Killed
-
     run = tmp_path / "run"
-    with pytest.raises(Killed):
-        train(tiny_data, run, make_tiny_config(), progress=False, on_epoch_end=kill)
+    train_killed_after_epoch_1(tiny_data, run, make_tiny_config())
     _make_it_old(run / "last.pt")
     with pytest.raises(CounterscanError, match="saved by an older counterscan"):
         train(tiny_data, run, None, resume=True, progress=False)

@@ -12,6 +12,7 @@ import torch
 from counterscan.errors import CounterscanError
 from counterscan.model.checkpoint import load_checkpoint
 from counterscan.training.trainer import train
+from tests.helpers.interrupted_run import train_killed_after_epoch_1
 
 RUN_FILES = (
     "best.pt",
@@ -187,27 +188,12 @@ def test_model_card_limits_are_the_runs_own_figures(tiny_run: dict[str, Any]) ->
     assert f"ROC-AUC {val['roc_auc']:.4f} on its {val['n']} val photos, the split that" in limits
 
 
-class _Killed(Exception):
-    pass
-
-
 def test_resume_after_a_kill_gives_the_same_model(
     tiny_data: Path, tiny_run: dict[str, Any], tmp_path: Path, make_tiny_config: Any
 ) -> None:
     run_dir = tmp_path / "run"
 
-    def kill_after_first_epoch(record: dict[str, Any]) -> None:
-        if record["epoch"] == 1:
-            raise _Killed
-
-    with pytest.raises(_Killed):
-        train(
-            tiny_data,
-            run_dir,
-            make_tiny_config(),
-            progress=False,
-            on_epoch_end=kill_after_first_epoch,
-        )
+    train_killed_after_epoch_1(tiny_data, run_dir, make_tiny_config())
     assert load_checkpoint(run_dir / "last.pt").extra_state["epoch"] == 1
     assert not (run_dir / "model.onnx").exists()
     with pytest.raises(CounterscanError, match="already holds a run"):
