@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from counterscan.errors import CounterscanError
-from counterscan.model.backbones import BACKBONES, DEFAULT_BACKBONE
+from counterscan.model.backbones import BACKBONES, DEFAULT_BACKBONE, LITE0
 
 # What a setting meant in runs saved before it existed (their last.pt and summary.json lack
 # it): the behaviour of that time, not today's default, so --resume and --cv compare honestly.
@@ -38,7 +38,7 @@ BEFORE_IT_EXISTED: dict[str, Any] = {
     "mixup": 0.0,
     "mirror": "off",
     "ema_decay": 0.0,
-    "backbone": "efficientnet_lite0",
+    "backbone": LITE0.name,
 }
 
 

@@ -62,10 +62,9 @@ def _losses(run: Path) -> list[float]:
 
 
 def test_a_run_with_mixup_trains_differently_and_resumes_exactly(
-    tiny_data: Path, tmp_path: Path, make_tiny_config: Any
+    tiny_data: Path, tiny_run: dict[str, Any], tmp_path: Path, make_tiny_config: Any
 ) -> None:
-    plain = tmp_path / "plain"
-    train(tiny_data, plain, make_tiny_config(), progress=False)
+    plain = tiny_run["dir"]  # the same tiny run without mixup
     config = make_tiny_config(mixup=0.4)
     straight = tmp_path / "straight"
     summary = train(tiny_data, straight, config, progress=False)
